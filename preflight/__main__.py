@@ -1,0 +1,3 @@
+from preflight.cli import app
+
+app(prog_name="preflight")
