@@ -2,9 +2,55 @@
 
 The library can be used without the CLI::
 
-    from preflight import lint_paths
+    from preflight import LintSettings, lint_draft, read_draft
+
+    report = lint_draft(read_draft("draft.eml"), LintSettings())
+    print(report.score, report.passed)
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# Public names and the module each lives in. Imported on first use so that `preflight --help`
+# and the light commands do not pay for bs4, lxml and jinja2.
+_EXPORTS = {
+    "PreflightError": "preflight.errors",
+    "Draft": "preflight.draft",
+    "read_draft": "preflight.draft",
+    "LintSettings": "preflight.lint.settings",
+    "LintReport": "preflight.lint.model",
+    "lint_draft": "preflight.lint.linter",
+    "lint_paths": "preflight.lint.inputs",
+    "load_config": "preflight.lint.config",
+    "load_template": "preflight.templates",
+    "build_message": "preflight.message",
+    "Ledger": "preflight.ledger",
+    "classify_reply": "preflight.bounces.classify",
+}
+
+__all__ = [
+    "Draft",
+    "Ledger",
+    "LintReport",
+    "LintSettings",
+    "PreflightError",
+    "__version__",
+    "build_message",
+    "classify_reply",
+    "lint_draft",
+    "lint_paths",
+    "load_config",
+    "load_template",
+    "read_draft",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'preflight' has no attribute {name!r}")
+    return getattr(import_module(module), name)

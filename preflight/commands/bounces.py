@@ -1,9 +1,189 @@
-"""CLI commands of the bounces family."""
+"""CLI commands of the bounces family: ``preflight bounces classify`` and ``... import``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from preflight.errors import UsageError
+
+
+class ClassifyFormat(StrEnum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+bounces_app = typer.Typer(
+    help="Read bounce messages (DSN/NDR), classify them, import them into the ledger.",
+    no_args_is_help=True,
+)
+
+
+@bounces_app.command("classify")
+def classify(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help=".eml files, folders of them, mbox files or Maildirs.", show_default=False
+        ),
+    ],
+    output_format: Annotated[
+        ClassifyFormat, typer.Option("--format", help="text (a table) or jsonl.")
+    ] = ClassifyFormat.text,
+) -> None:
+    """Classify bounce messages; no ledger needed.
+
+    Example: preflight bounces classify --format jsonl ~/Mail/bounces/
+    """
+    from preflight.bounces.reader import classify_message
+    from preflight.bounces.sources import iter_paths
+
+    out = sys.stdout
+    rows: list[tuple[str, ...]] = []
+    for raw in iter_paths(paths):
+        records = classify_message(raw.data)
+        if not records:
+            if output_format is ClassifyFormat.jsonl:
+                out.write(
+                    json.dumps(
+                        {
+                            "file": raw.location,
+                            "recipient": None,
+                            "status": None,
+                            "reason": None,
+                            "hard": None,
+                            "detector": None,
+                        }
+                    )
+                    + "\n"
+                )
+            else:
+                rows.append((raw.location, "-", "-", "not a bounce", "-", "-"))
+            continue
+        for record in records:
+            if output_format is ClassifyFormat.jsonl:
+                out.write(
+                    json.dumps(
+                        {
+                            "file": raw.location,
+                            "recipient": record.recipient,
+                            "status": record.status,
+                            "reason": record.reason,
+                            "hard": record.hard,
+                            "replycode": record.replycode,
+                            "action": record.action,
+                            "diagnostic": record.diagnostic,
+                            "original_message_id": record.original_message_id,
+                            "detector": record.detector,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+            else:
+                rows.append(
+                    (
+                        raw.location,
+                        record.recipient or "-",
+                        record.status or "-",
+                        record.reason,
+                        "hard" if record.hard else "soft",
+                        record.detector,
+                    )
+                )
+    if output_format is ClassifyFormat.text:
+        _print_table(("file", "recipient", "status", "reason", "hard", "detector"), rows)
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header, box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=200, soft_wrap=False).print(table)
+
+
+def _parse_since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as error:
+        raise UsageError(f"not a date (YYYY-MM-DD): {value!r}", field="--since") from error
+
+
+@bounces_app.command("import")
+def import_(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="An mbox file, a Maildir, a folder of .eml files, or "
+            "imaps://user@host[:port]/FOLDER (imap:// uses STARTTLS).",
+            show_default=False,
+        ),
+    ],
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="IMAP: only messages since this date (YYYY-MM-DD)."),
+    ] = None,
+    move_to: Annotated[
+        str | None,
+        typer.Option(
+            "--move-to", help="IMAP: move processed messages to this folder (created if missing)."
+        ),
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            help="IMAP: the environment variable "
+            "holding the password (default PREFLIGHT_IMAP_PASSWORD).",
+        ),
+    ] = None,
+    cafile: Annotated[
+        Path | None, typer.Option("--cafile", help="IMAP: trust this CA certificate file.")
+    ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="IMAP: do not verify the server certificate (loopback servers only, for tests).",
+        ),
+    ] = False,
+) -> None:
+    """Import bounces into the ledger: match sends, update them, suppress hard bounces.
+
+    Example: PREFLIGHT_IMAP_PASSWORD=... preflight bounces import
+    imaps://me@mail.example.com/INBOX --since 2026-11-01 --move-to Bounces
+    """
+    from preflight.bounces.importer import import_source
+    from preflight.ledger import Ledger
+
+    since_date = _parse_since(since)
+    with Ledger(ledger) as opened:
+        summary = import_source(
+            opened,
+            source,
+            since=since_date,
+            move_to=move_to,
+            password_env=password_env,
+            cafile=cafile,
+            insecure=insecure,
+        )
+    typer.echo(summary.describe())
 
 
 def register(app: typer.Typer) -> None:
     """Add the bounces commands to the app."""
+    app.add_typer(bounces_app, name="bounces")

@@ -1,9 +1,469 @@
-"""CLI commands of the send family."""
+"""CLI commands of the send family: warmup show, plan, send, status, demo.
+
+Thin: each command loads the campaign, calls the library and prints. The live progress
+view and the confirmation prompt only appear on a terminal.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from preflight.errors import PreflightError, UsageError
+
+warmup_app = typer.Typer(
+    help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
+)
+
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option("--ledger", help="The ledger file (default: per-user, or $PREFLIGHT_LEDGER)."),
+]
+CampaignArgument = Annotated[
+    Path, typer.Argument(help="The campaign file (TOML).", show_default=False)
+]
+
+
+def _console() -> Console:
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        # Piped or captured output: wide tables rather than truncated addresses.
+        console = Console(highlight=False, soft_wrap=True, width=max(console.width, 160))
+    return console
+
+
+@warmup_app.command("show")
+def warmup_show(
+    plan: Annotated[str, typer.Argument(help="A shipped plan name or a plan file.")],
+    days: Annotated[int | None, typer.Option(help="How many days to show.", min=1, max=400)] = None,
+) -> None:
+    """Show a warm-up plan: the daily cap for each day since the start, and a chart.
+
+    Example: preflight warmup show standard
+    """
+    from preflight.warmup import WEEKDAYS, load_plan
+
+    loaded = load_plan(plan, Path.cwd())
+    count = days or max(14, loaded.days_to_reach_max() + 3)
+    console = _console()
+    console.print(f"[bold]{loaded.name}[/bold]: {loaded.description}")
+    console.print(f"hourly cap: {loaded.hourly_cap}")
+    if loaded.weekday_factors:
+        rules = ", ".join(
+            f"{WEEKDAYS[d]} x{f:g}" for d, f in sorted(loaded.weekday_factors.items())
+        )
+        console.print(f"weekday rules: {rules} (applied to the day's cap on that weekday)")
+    top = max(loaded.base_cap(d) for d in range(1, count + 1)) or 1
+    table = Table("day", "daily cap", "", box=None, pad_edge=False)
+    for day in range(1, count + 1):
+        cap = loaded.base_cap(day)
+        table.add_row(str(day), str(cap), "█" * max(1 if cap else 0, round(cap / top * 40)))
+    console.print(table)
+    console.print(f"reaches {top} a day on day {loaded.days_to_reach_max()}")
+
+
+def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:
+    from preflight.campaign_config import load_campaign
+    from preflight.ledger import Ledger
+
+    return load_campaign(campaign_path), Ledger(ledger)
+
+
+def plan(
+    campaign: CampaignArgument,
+    ledger: LedgerOption = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Plan from this moment (ISO date/time, UTC if no zone); default now."),
+    ] = None,
+) -> None:
+    """Show what goes out when: per day and mailbox, and the finish date. Sends nothing.
+
+    Example: preflight plan campaign.toml
+    """
+    from preflight.campaign import plan_campaign, plan_recipients
+
+    config, opened = _open(campaign, ledger)
+    begin = _parse_start(start)
+    with opened:
+        recipients = plan_recipients(config, opened)
+        result = plan_campaign(config, recipients, start=begin, ledger=opened)
+    console = _console()
+    boxes = [box.address for box in config.mailboxes]
+    table = Table("date", *boxes, "total", box=None, pad_edge=False)
+    for day in sorted(result.per_day):
+        counts = result.per_day[day]
+        table.add_row(
+            f"{day:%a %Y-%m-%d}",
+            *(str(counts.get(b, 0)) for b in boxes),
+            str(sum(counts.values())),
+        )
+    console.print(table)
+    console.print(f"{result.scheduled} messages over {len(result.per_day)} days")
+    if result.first and result.finish:
+        console.print(
+            f"first send {result.first:%Y-%m-%d %H:%M} UTC, "
+            f"finish {result.finish:%Y-%m-%d %H:%M} UTC"
+        )
+    for box in result.paused:
+        console.print(f"paused mailbox (not planned): {box} — `preflight send --unpause` lifts it")
+    if result.unscheduled:
+        console.print(
+            f"[yellow]{result.unscheduled} messages cannot be scheduled: no active "
+            "mailbox has room left in its plan[/yellow]"
+        )
+
+
+def _parse_start(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise UsageError(f"not an ISO date/time: {text!r}", field="--start") from error
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def send(
+    campaign: CampaignArgument,
+    ledger: LedgerOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    dry_run: Annotated[
+        Path | None,
+        typer.Option("--dry-run", help="Write the exact .eml files to this folder; send nothing."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Send at most N messages.", min=0)] = None,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(help="Send again the messages a crash left 'unknown' (check them first)."),
+    ] = False,
+    offline: Annotated[bool, typer.Option(help="Skip the DNS check of sending domains.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Send even when a sending domain fails SPF or DMARC.")
+    ] = False,
+    insecure: Annotated[
+        bool, typer.Option(help="Do not verify TLS certificates (a self-signed local server).")
+    ] = False,
+    unpause: Annotated[
+        bool, typer.Option(help="Lift the pause of this campaign's mailboxes (after fixing).")
+    ] = False,
+    wait_retries: Annotated[
+        bool, typer.Option(help="Keep running until deferred retries are due and sent.")
+    ] = False,
+) -> None:
+    """Validate every message, then send in paced batches with a live progress view.
+
+    Renders and lints every row (over the threshold: not sent), checks addresses and the
+    sending domains, prints a summary and asks before sending (--yes skips the question).
+    Re-running resumes; nothing already sent goes out twice. Ctrl-C stops after the
+    message in flight.
+
+    Example: preflight send campaign.toml --yes --limit 20
+    """
+    from preflight.campaign import (
+        BuiltMessages,
+        CampaignRun,
+        check_columns,
+        plan_campaign,
+        prepare_campaign,
+        write_dry_run,
+    )
+    from preflight.clock import SystemClock
+    from preflight.ledger.messages import iso
+    from preflight.templates import load_template
+
+    config, opened = _open(campaign, ledger)
+    console = _console()
+    err = Console(stderr=True, highlight=False)
+    with opened:
+        for box in config.mailboxes:
+            box.password()  # fail now, naming the variable, not halfway through
+        template = load_template(config.template)
+        check_columns(config, template)
+        now = datetime.now(UTC)
+        if dry_run is not None:
+            summary, written = write_dry_run(
+                config, opened, template, dry_run, now=now, limit=limit
+            )
+            _print_validation(console, summary)
+            console.print(f"dry run: wrote {written} .eml files to {dry_run}")
+            return
+        if not offline:
+            _domain_gate(config, force, err)
+        built = BuiltMessages()
+        campaign_id, summary = prepare_campaign(config, opened, template, now=now, built=built)
+        _print_validation(console, summary)
+        if unpause:
+            for box in config.mailboxes:
+                if opened.unpause_mailbox(box.address):
+                    console.print(f"unpaused {box.address}")
+        if resend_unknown:
+            count = opened.requeue_unknown(campaign_id, iso(now))
+            console.print(f"{count} 'unknown' messages queued again")
+        pending = opened.pending_messages(campaign_id)
+        if not pending:
+            console.print("nothing to send: every row is sent, skipped or settled")
+            _print_status(console, opened, config, campaign_id)
+            return
+        forecast = plan_campaign(
+            config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
+        )
+        to_send = len(pending) if limit is None else min(limit, len(pending))
+        finish = f"{forecast.finish:%Y-%m-%d %H:%M} UTC" if forecast.finish else "never"
+        console.print(
+            f"ready to send {to_send} of {len(pending)} queued messages from "
+            f"{len(config.mailboxes)} mailbox(es); planned finish {finish}"
+        )
+        if forecast.paused:
+            console.print(
+                f"[yellow]paused mailboxes: {', '.join(forecast.paused)} "
+                "(--unpause after fixing)[/yellow]"
+            )
+        if not yes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise UsageError("not a terminal: add --yes to send without confirmation")
+            if not typer.confirm("Send now?", default=False):
+                raise typer.Exit(1)
+        stats = asyncio.run(
+            _run(
+                config,
+                opened,
+                template,
+                campaign_id,
+                limit,
+                insecure,
+                wait_retries,
+                console,
+                SystemClock(),
+                CampaignRun,
+            )
+        )
+        _print_run(console, stats)
+        _print_status(console, opened, config, campaign_id)
+
+
+async def _run(
+    config: Any,
+    ledger: Any,
+    template: Any,
+    campaign_id: int,
+    limit: int | None,
+    insecure: bool,
+    wait_retries: bool,
+    console: Console,
+    clock: Any,
+    runner: Any,
+) -> Any:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    live: Live | None = None
+    if console.is_terminal:
+        live = Live(console=console, refresh_per_second=4, transient=True)
+        live.start()
+
+    def show(stats: Any) -> None:
+        if live is not None:
+            live.update(_progress_table(stats))
+
+    run = runner(
+        config,
+        ledger,
+        template,
+        clock,
+        campaign=campaign_id,
+        limit=limit,
+        insecure=insecure,
+        wait_for_retries=wait_retries,
+        on_progress=show,
+        stop=stop,
+    )
+    try:
+        return await run.run()
+    finally:
+        if live is not None:
+            live.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+def _progress_table(stats: Any) -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_row("progress", f"{stats.done} / {stats.total}")
+    table.add_row("sent", str(stats.sent))
+    table.add_row("deferred", str(stats.deferred))
+    table.add_row("bounced", str(stats.bounced))
+    table.add_row("failed", str(stats.failed))
+    if stats.paused:
+        table.add_row("paused", ", ".join(stats.paused))
+    if stats.next_send:
+        table.add_row("next send", f"{stats.next_send:%Y-%m-%d %H:%M:%S} UTC")
+    if stats.last:
+        table.add_row("last", stats.last)
+    table.add_row("", "Ctrl-C stops after the message in flight")
+    return table
+
+
+def _domain_gate(config: Any, force: bool, err: Console) -> None:
+    from preflight.dnscheck import audit_domain
+
+    for domain in sorted({box.domain for box in config.mailboxes}):
+        report = audit_domain(domain)
+        for check in report.checks:
+            if check.status != "pass":
+                err.print(
+                    f"{domain}: {check.name}: {check.status}: {check.message}"
+                    + (f" — fix: {check.fix}" if check.fix else "")
+                )
+        failed = [name for name in ("spf", "dmarc") if report.failed(name)]
+        if failed and not force:
+            raise PreflightError(
+                f"{domain} fails {' and '.join(n.upper() for n in failed)}: fix the DNS "
+                "records (see above) or add --force to send anyway",
+                field="mailbox.from",
+            )
+
+
+def _print_validation(console: Console, summary: Any) -> None:
+    low = "-" if summary.score_min is None else f"{summary.score_min:g}"
+    high = "-" if summary.score_max is None else f"{summary.score_max:g}"
+    console.print(
+        f"{summary.rows} rows: {summary.queued} pass, {summary.skipped} skipped "
+        f"(address {summary.skipped_address}, lint {summary.skipped_lint}, "
+        f"other {summary.skipped_other}), {summary.duplicates} duplicates, "
+        f"{summary.warnings} with warnings; lint scores {low}..{high}"
+    )
+    for line in summary.examples:
+        console.print(f"  skipped {line}", markup=False)
+    for line in summary.warning_examples:
+        console.print(f"  warning {line}", markup=False)
+
+
+def _print_run(console: Console, stats: Any) -> None:
+    parts = [
+        f"sent {stats.sent}",
+        f"deferred {stats.deferred}",
+        f"bounced {stats.bounced}",
+        f"failed {stats.failed}",
+    ]
+    if stats.unknown:
+        parts.append(f"unknown {stats.unknown}")
+    console.print("this run: " + ", ".join(parts))
+    if stats.recovered_unknown:
+        console.print(
+            f"[yellow]{stats.recovered_unknown} messages were interrupted mid-send "
+            "by an earlier crash and are marked 'unknown' (not resent; "
+            "--resend-unknown after checking)[/yellow]"
+        )
+    for box, reason in stats.paused.items():
+        console.print(f"[red]paused {box}[/red]: {reason}", markup=True)
+    if stats.stopped:
+        console.print("stopped; run the same command again to resume")
+    elif stats.limit_reached:
+        console.print("--limit reached; run again to continue")
+    if stats.next_retry:
+        console.print(
+            f"deferred retries are due from {stats.next_retry:%Y-%m-%d %H:%M} UTC: "
+            "run send again then (or --wait-retries)"
+        )
+
+
+def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) -> None:
+    counts = ledger.state_counts(campaign_id)
+    states = ["queued", "sending", "sent", "deferred", "bounced", "failed", "skipped", "unknown"]
+    boxes = sorted({m for m, _ in counts})
+    table = Table("mailbox", *states, box=None, pad_edge=False)
+    for box in boxes:
+        table.add_row(box or "(not assigned yet)", *(str(counts.get((box, s), 0)) for s in states))
+    table.add_row(
+        "total", *(str(sum(v for (_, s), v in counts.items() if s == st)) for st in states)
+    )
+    console.print(table)
+    console.print(
+        f"suppressed among this campaign's recipients: {ledger.campaign_suppressed(campaign_id)}"
+    )
+    paused = {
+        m: r
+        for m, r in ledger.paused_mailboxes().items()
+        if m in {b.address for b in config.mailboxes}
+    }
+    for box, reason in paused.items():
+        console.print(f"paused {box}: {reason}", markup=False)
+    retry = ledger.next_retry_at(campaign_id)
+    if retry:
+        console.print(f"next retry due {retry}")
+
+
+def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
+    """Sent / queued / deferred / bounced / suppressed, per mailbox.
+
+    Example: preflight status campaign.toml
+    """
+    config, opened = _open(campaign, ledger)
+    with opened:
+        campaign_id = opened.find_campaign(config.name)
+        if campaign_id is None:
+            raise UsageError(
+                f"campaign {config.name!r} has not been sent from this ledger ({opened.path}) yet",
+                file=campaign,
+            )
+        _print_status(_console(), opened, config, campaign_id)
+
+
+def demo(
+    ledger: LedgerOption = None,
+    speed: Annotated[
+        float, typer.Option(help="Virtual seconds per real second.", min=1.0)
+    ] = 43200.0,
+) -> None:
+    """Run the whole flow on this machine: a local SMTP sink, the sample list, a warm-up plan.
+
+    Nothing leaves 127.0.0.1. Prints what happened and where the ledger is.
+
+    Example: preflight demo
+    """
+    from preflight.demo import run_demo
+
+    console = _console()
+    console.print(
+        f"starting a local SMTP sink on 127.0.0.1 with scripted replies; clock x{speed:g}"
+    )
+    result = asyncio.run(run_demo(ledger, speed=speed))
+    _print_validation(console, result.validation)
+    console.print(
+        f"virtual time {result.virtual_start:%a %Y-%m-%d %H:%M} → "
+        f"{result.virtual_end:%a %Y-%m-%d %H:%M} UTC "
+        "(send windows Mon-Fri 09:00-17:00 Europe/Berlin)"
+    )
+    _print_run(console, result.stats)
+    console.print(f"the sink accepted {result.delivered} messages")
+    for address, reason in result.suppressed:
+        console.print(f"suppressed {address} ({reason})", markup=False)
+    console.print(f"ledger: {result.ledger}")
+    from preflight.demo import DEMO_DIR
+
+    console.print(
+        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the send commands to the app."""
+    app.add_typer(warmup_app, name="warmup")
+    app.command("plan")(plan)
+    app.command("send")(send)
+    app.command("status")(status)
+    app.command("demo")(demo)

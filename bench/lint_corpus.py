@@ -1,0 +1,89 @@
+"""Score the draft view of the shared spam/ham corpus with `preflight lint`, beside SpamAssassin.
+
+Runs ``../shared/corpora/spam/evaluate.py`` (blind copies, one batch command) on
+``../shared/corpora/spam-draft`` with ``preflight lint --exit-zero --format jsonl {dir}`` and
+prints ROC AUC, precision, recall and false-positive rate at the threshold, and messages per
+second. When SpamAssassin is installed (``apt-get install -y spamassassin``) it scans a seeded
+sample of the same corpus through ``peers/sa_scan.pl`` in the same run (local tests only, no
+Bayes) and prints the speed ratio. Everything stays on this machine.
+
+    .venv/bin/python bench/lint_corpus.py            # whole corpus, SpamAssassin on 150 messages
+    .venv/bin/python bench/lint_corpus.py --sa-sample 0   # skip SpamAssassin
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT / ".." / "shared"
+SPAM = SHARED / "corpora" / "spam"
+DRAFTS = SHARED / "corpora" / "spam-draft"
+
+
+def evaluate(batch_cmd: str, *, threshold: float, limit: int = 0) -> dict:
+    """Run evaluate.py with ``--json`` and return its result object."""
+    cmd = [sys.executable, str(SPAM / "evaluate.py"), "--corpus", str(DRAFTS),
+           "--batch-cmd", batch_cmd, "--threshold", str(threshold), "--json"]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"evaluate.py failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+    return json.loads(done.stdout)
+
+
+def sa_site_dir() -> Path:
+    """A copy of /etc/spamassassin with the benchmark settings (no Bayes, no network)."""
+    site = Path(tempfile.mkdtemp(prefix="sa-site-"))
+    shutil.copytree("/etc/spamassassin", site, dirs_exist_ok=True)
+    shutil.copy(SPAM / "peers" / "sa-benchmark.cf", site / "99_benchmark.cf")
+    return site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threshold", type=float, default=5.0)
+    parser.add_argument("--sa-sample", type=int, default=150,
+                        help="messages SpamAssassin scans for the speed ratio (0: skip)")
+    parser.add_argument("--preflight", default=str(ROOT / ".venv" / "bin" / "preflight"),
+                        help="the preflight executable to measure")
+    args = parser.parse_args()
+    if not DRAFTS.is_dir():
+        raise SystemExit(f"the shared corpus is missing: {DRAFTS.resolve()} (expected ../shared "
+                         "beside the project)")
+
+    ours = evaluate(f"{args.preflight} lint --exit-zero --format jsonl {{dir}}",
+                    threshold=args.threshold)
+    print(f"preflight lint on {DRAFTS.name}: {ours['n_scored']}/{ours['n_labelled']} scored")
+    print(f"  ROC AUC   {ours['roc_auc']:.4f}")
+    print(f"  threshold {ours['threshold']}: precision {ours['precision']:.4f}  "
+          f"recall {ours['recall']:.4f}  false-positive rate {ours['false_positive_rate']:.4f}"
+          f"  (TP {ours['tp']} FP {ours['fp']} TN {ours['tn']} FN {ours['fn']})")
+    for source, row in ours["per_source"].items():
+        print(f"  {source:32} n={row['n']:4}  flagged {row['flagged_rate']:.3f}")
+    ours_rate = ours["msgs_per_s"]
+    print(f"  speed     {ours_rate:.1f} msgs/s (wall, one process, start-up included)")
+
+    if args.sa_sample <= 0:
+        return
+    if shutil.which("spamassassin") is None:
+        print("SpamAssassin is not installed (apt-get install -y spamassassin): no speed ratio")
+        return
+    site = sa_site_dir()
+    peer = evaluate(f"perl {SPAM / 'peers' / 'sa_scan.pl'} {site} {{dir}}",
+                    threshold=args.threshold, limit=args.sa_sample)
+    peer_rate = peer["msgs_per_s"]
+    print(f"SpamAssassin (sa_scan.pl, local tests, no Bayes) on a {args.sa_sample}-message "
+          f"sample: {peer_rate:.1f} msgs/s, ROC AUC {peer['roc_auc']:.4f}")
+    print(f"speed ratio preflight / SpamAssassin: {ours_rate / peer_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Bounce detectors: one module per format, tried in this fixed order, most specific first.
+
+Each module has ``NAME`` and ``detect(parsed) -> list[Finding] | None``; the first that
+returns findings wins (``None`` means "not my format").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from preflight.bounces.detectors import (
+    arf,
+    autoreply,
+    dsn,
+    exchange,
+    generic,
+    googlegroups,
+    qmail,
+    sesnotify,
+)
+from preflight.bounces.model import Finding
+from preflight.bounces.parse import ParsedMessage
+
+DETECTORS: Sequence[ModuleType] = (
+    arf,
+    sesnotify,
+    dsn,
+    googlegroups,
+    qmail,
+    exchange,
+    autoreply,
+    generic,
+)
+
+Detect = Callable[[ParsedMessage], "list[Finding] | None"]
+
+
+def run_detectors(parsed: ParsedMessage) -> tuple[str, list[Finding]]:
+    """The name of the first detector that recognizes the message, and its findings."""
+    for detector in DETECTORS:
+        findings = detector.detect(parsed)
+        if findings:
+            return detector.NAME, findings
+    return "none", []
+
+
+__all__ = ["DETECTORS", "run_detectors"]

@@ -1,0 +1,277 @@
+"""Import bounce messages into the ledger: match sends, apply the policy, suppress.
+
+For every record a message holds: match it to the message the ledger sent (the original
+Message-ID quoted in the bounce, else the latest send to the recipient), decide with the same
+:func:`preflight.policy.decide` the sender uses, update the message, suppress hard bounces and
+complaints, and store the record with where the raw message is. A record whose fingerprint is
+already stored is skipped, so importing the same mailbox twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from preflight.bounces.classify import ReplyClass
+from preflight.bounces.model import BounceRecord
+from preflight.bounces.parse import read_message
+from preflight.bounces.reader import classify_parsed
+from preflight.bounces.sources import (
+    ImapSource,
+    RawMessage,
+    imap_password,
+    is_imap_url,
+    iter_paths,
+    parse_imap_url,
+)
+from preflight.errors import UsageError
+from preflight.ledger.bounces import StoredBounce
+from preflight.policy import BouncePolicy, decide, hard_bounce_brake
+
+if TYPE_CHECKING:
+    from preflight.ledger import Ledger
+
+# Records that are not failures: kept for the record, change no message.
+_INFORMATIONAL = frozenset({"delivered", "vacation"})
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, counted."""
+
+    messages: int = 0
+    not_bounces: int = 0
+    records: int = 0
+    already_imported: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    hard: int = 0
+    soft: int = 0
+    delayed: int = 0
+    complaints: int = 0
+    autoreplies: int = 0
+    delivered: int = 0
+    suppressed: int = 0
+    moved: int = 0
+    paused: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        lines = [
+            f"read {self.messages} messages: {self.records} new records, "
+            f"{self.already_imported} already imported, {self.not_bounces} not bounces",
+            f"matched to sends: {self.matched}, unmatched: {self.unmatched}",
+            f"hard bounces: {self.hard}, soft: {self.soft}, delay warnings: {self.delayed}, "
+            f"complaints: {self.complaints}, auto-replies: {self.autoreplies}, "
+            f"delivery reports: {self.delivered}",
+            f"addresses suppressed: {self.suppressed}",
+        ]
+        if self.moved:
+            lines.append(f"moved to the processed folder: {self.moved}")
+        for mailbox, why in sorted(self.paused.items()):
+            lines.append(f"paused mailbox {mailbox}: {why}")
+        return "\n".join(lines)
+
+
+def fingerprint(raw: RawMessage, record: BounceRecord) -> str:
+    """Identity of one record: the bounce message (its own Message-ID, else its bytes) and
+    the recipient. The same bounce read twice, from any source, has the same fingerprint."""
+    parsed_id = _own_message_id(raw.data)
+    identity = parsed_id if parsed_id else hashlib.sha256(raw.data).hexdigest()
+    key = "\0".join((identity, record.recipient or ""))
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _own_message_id(data: bytes) -> str | None:
+    head = data.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    for line in head.splitlines():
+        if line[:11].lower() == b"message-id:":
+            value = line[11:].strip()
+            return value.decode("ascii", "replace") if value else None
+    return None
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class Importer:
+    """Applies bounce records to one ledger (``now`` is injectable for tests)."""
+
+    def __init__(
+        self, ledger: Ledger, policy: BouncePolicy | None = None, now: datetime | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.policy = policy or BouncePolicy()
+        self.now = now
+        self.summary = ImportSummary()
+        self._hard_mailboxes: set[str] = set()
+
+    def _now(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def import_messages(self, messages: Iterable[RawMessage]) -> ImportSummary:
+        for raw in messages:
+            self.import_one(raw)
+        self.finish()
+        return self.summary
+
+    def import_one(self, raw: RawMessage) -> None:
+        """Classify one raw message and apply its records in one transaction."""
+        self.summary.messages += 1
+        records = classify_parsed(read_message(raw.data))
+        if not records:
+            self.summary.not_bounces += 1
+            return
+        with self.ledger.transaction():
+            for record in records:
+                self._apply(raw, record)
+
+    def _apply(self, raw: RawMessage, record: BounceRecord) -> None:
+        if not record.recipient:
+            self.summary.unmatched += 1
+            return
+        print_ = fingerprint(raw, record)
+        if self.ledger.bounce_known(print_):
+            self.summary.already_imported += 1
+            return
+        self.summary.records += 1
+        received = _iso(raw.received_at) if raw.received_at else None
+        now = _iso(self._now())
+        message = self.ledger.find_sent_message(
+            message_id=record.original_message_id,
+            recipient=record.recipient,
+        )
+        if message is not None:
+            self.summary.matched += 1
+        else:
+            self.summary.unmatched += 1
+        self._count(record)
+        final_failure = record.reason not in _INFORMATIONAL and record.action != "delayed"
+        if final_failure:
+            soft_so_far = (
+                message.soft_failures
+                if message is not None
+                else self.ledger.soft_bounces_of(record.recipient)
+            )
+            reply = ReplyClass(
+                reason=record.reason, hard=record.hard, status=record.status, code=record.replycode
+            )
+            decision = decide(self.policy, reply, soft_so_far)
+            if message is not None and decision.state != "sent":
+                retry_at = (
+                    _iso(self._now() + decision.retry_after)
+                    if decision.retry_after and decision.state == "deferred"
+                    else None
+                )
+                self.ledger.apply_bounce(
+                    message.row_id,
+                    state=decision.state,
+                    reason=record.reason,
+                    hard=record.hard,
+                    code=record.replycode,
+                    status=record.status,
+                    text=record.diagnostic[:1000] or None,
+                    soft_failure=not record.hard and decision.counts_against_recipient,
+                    next_attempt_at=retry_at,
+                    now=now,
+                )
+                if record.hard:
+                    self._hard_mailboxes.add(message.mailbox)
+                if decision.pause_mailbox:
+                    self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
+            if decision.suppress:
+                source = "complaint" if record.reason == "feedback" else "bounce"
+                detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
+                if self.ledger.suppress(
+                    record.recipient,
+                    decision.suppress_reason or record.reason,
+                    source,
+                    detail or None,
+                ):
+                    self.summary.suppressed += 1
+        self.ledger.record_bounce(
+            StoredBounce(
+                fingerprint=print_,
+                message_row=message.row_id if message else None,
+                recipient=record.recipient,
+                status=record.status,
+                reason=record.reason,
+                hard=record.hard,
+                replycode=record.replycode,
+                action=record.action,
+                diagnostic=record.diagnostic[:2000] or None,
+                original_message_id=record.original_message_id,
+                detector=record.detector,
+                source=raw.location,
+                received_at=received,
+                imported_at=now,
+            )
+        )
+
+    def _count(self, record: BounceRecord) -> None:
+        if record.reason == "feedback":
+            self.summary.complaints += 1
+        elif record.reason == "vacation":
+            self.summary.autoreplies += 1
+        elif record.reason == "delivered":
+            self.summary.delivered += 1
+        elif record.action == "delayed":
+            self.summary.delayed += 1
+        elif record.hard:
+            self.summary.hard += 1
+        else:
+            self.summary.soft += 1
+
+    def _pause(self, mailbox: str, why: str, campaign: str | None, now: str) -> None:
+        self.ledger.pause_mailbox(mailbox, why, campaign, now)
+        self.summary.paused[mailbox] = why
+
+    def finish(self) -> None:
+        """Apply the hard-bounce brake to every mailbox that received a hard bounce."""
+        for mailbox in sorted(self._hard_mailboxes):
+            flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
+            why = hard_bounce_brake(self.policy, flags)
+            if why:
+                with self.ledger.transaction():
+                    self._pause(mailbox, why, None, _iso(self._now()))
+        self._hard_mailboxes.clear()
+
+
+def import_source(
+    ledger: Ledger,
+    source: str,
+    *,
+    since: date | None = None,
+    move_to: str | None = None,
+    password_env: str | None = None,
+    cafile: str | Path | None = None,
+    insecure: bool = False,
+    policy: BouncePolicy | None = None,
+) -> ImportSummary:
+    """Import from an mbox file, a Maildir, a folder of files, or an IMAP folder."""
+    importer = Importer(ledger, policy)
+    if is_imap_url(source):
+        target = parse_imap_url(source)
+        password = imap_password(password_env)
+        with ImapSource(target, password, insecure=insecure, cafile=cafile) as imap:
+            for raw in imap.messages(since):
+                importer.import_one(raw)
+                if move_to and raw.uid:
+                    imap.move(raw.uid, move_to)
+                    importer.summary.moved += 1
+        importer.finish()
+        return importer.summary
+    if move_to or since or insecure or cafile or password_env:
+        raise UsageError(
+            "--since, --move-to, --password-env, --cafile and --insecure apply "
+            "to IMAP sources only",
+            field="SOURCE",
+        )
+    return importer.import_messages(iter_paths([Path(source)]))
+
+
+__all__ = ["ImportSummary", "Importer", "fingerprint", "import_source"]

@@ -1,0 +1,365 @@
+"""An email draft parsed once into what the lint rules read.
+
+``read_draft(path)`` parses an ``.eml``; ``Draft.from_message`` takes any
+``email.message.Message`` (a rendered template's message, for instance). Parsing is bounded so a
+hostile file cannot run away: see the ``MAX_*`` limits below. Anything the parser cannot make
+sense of is reported as a :class:`~preflight.errors.DraftError` naming the file, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parseaddr
+from functools import cached_property
+from pathlib import Path
+
+from preflight.errors import DraftError
+from preflight.lint.htmlview import HtmlView, analyse_html
+
+# Bounds that keep parsing linear and small whatever the input is.
+MAX_DRAFT_BYTES = 64 * 1024 * 1024  # a bigger .eml is not a draft anyone should send
+MAX_MIME_PARTS = 500  # parts looked at; more are counted but ignored
+MAX_MIME_DEPTH = 20  # multipart nesting followed
+MAX_TEXT_CHARS = 1_000_000  # plain text analysed
+MAX_HEADER_CHARS = 10_000  # one decoded header value
+
+_WS_RE = re.compile(r"[ \t\r\n]")
+_LETTER_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+@dataclass(frozen=True)
+class Personalization:
+    """Which template variables a rendered draft used where it matters most."""
+
+    subject_vars: frozenset[str]
+    first_line_vars: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str  # what the reader sees ("" for an image link)
+    part: str  # "html" or "text"
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str  # URL, "cid:..." or the part's file name
+    remote: bool  # fetched from the web when the mail is opened
+    embedded: bool  # carried inside the message (cid: or an image part)
+    size: int | None = None  # decoded bytes when carried in the message
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int  # decoded bytes (computed from the encoded length, not by decoding)
+    inline: bool = False
+
+
+@dataclass
+class Draft:
+    """Everything the rules read about one draft. Built by :meth:`from_message`."""
+
+    source: str
+    subject: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case name -> first value
+    header_names: tuple[str, ...] = ()  # lower-case names in order, repeated ones repeated
+    from_name: str = ""
+    from_addr: str = ""
+    reply_to: str = ""
+    to: tuple[str, ...] = ()
+    text: str = ""  # the plain-text part(s)
+    html: str | None = None  # the HTML part (capped)
+    html_view: HtmlView | None = None  # what the HTML shows, hides and links to
+    links: list[Link] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    content_types: tuple[str, ...] = ()  # of every leaf part, in order
+    mime_problems: list[str] = field(default_factory=list)
+    personalization: Personalization | None = None
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def is_template(self) -> bool:
+        return self.personalization is not None
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.text.strip())
+
+    @property
+    def has_html(self) -> bool:
+        return self.html is not None
+
+    @property
+    def body(self) -> str:
+        """The words a reader sees: the plain text, or the HTML's visible text when no text."""
+        if self.has_text:
+            return self.text
+        return self.html_view.visible_text if self.html_view else ""
+
+    @property
+    def body_part(self) -> str:
+        return "text" if self.has_text or not self.html_view else "html"
+
+    @cached_property
+    def all_text(self) -> str:
+        """Plain text and HTML visible text together (for phrase searches)."""
+        if self.html_view and self.html_view.visible_text:
+            return self.text + "\n" + self.html_view.visible_text
+        return self.text
+
+    @cached_property
+    def all_text_lower(self) -> str:
+        """``all_text`` in lower case, for cheap substring pre-checks before a regex."""
+        return self.all_text.lower()
+
+    @cached_property
+    def body_words(self) -> list[str]:
+        """The words (letters only) of :attr:`body`."""
+        return _LETTER_WORD_RE.findall(self.body)
+
+    @cached_property
+    def word_count(self) -> int:
+        body = self.body
+        # CJK has no spaces: count each ideograph as a word, which is roughly how readers read.
+        cjk = 0 if body.isascii() else len(_CJK_RE.findall(body))
+        return len(self.body_words) + cjk
+
+    @property
+    def from_domain(self) -> str:
+        return self.from_addr.rpartition("@")[2].lower()
+
+    def line_of(self, text: str, offset: int) -> int:
+        """1-based line number of ``offset`` in ``text``."""
+        return text.count("\n", 0, offset) + 1
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def from_message(
+        cls,
+        msg: email.message.Message,
+        source: str,
+        personalization: Personalization | None = None,
+    ) -> Draft:
+        draft = cls(source=source, personalization=personalization)
+        try:
+            _read_headers(draft, msg)
+            _read_body(draft, msg)
+        except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            # The stdlib email package raises a handful of these on broken structure.
+            raise DraftError(f"cannot parse the message: {exc}", file=source) from exc
+        return draft
+
+
+def read_draft(path: str | Path) -> Draft:
+    """Parse an ``.eml`` file into a :class:`Draft`; DraftError names the file on failure."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_DRAFT_BYTES + 1)
+    except OSError as exc:
+        raise DraftError(f"cannot read the draft: {exc.strerror or exc}", file=path) from exc
+    if len(data) > MAX_DRAFT_BYTES:
+        raise DraftError(
+            f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send", file=path
+        )
+    if not data.strip():
+        raise DraftError("the file is empty", file=path)
+    if data.startswith(b"From ") and b"\n" in data:
+        data = data.split(b"\n", 1)[1]  # an mbox separator line is not a header
+    msg = email.message_from_bytes(data)
+    if not msg.keys():
+        raise DraftError("no mail headers found (is this an .eml file?)", file=path)
+    return Draft.from_message(msg, str(path))
+
+
+# -- headers -----------------------------------------------------------------------------
+def decode_header_value(value: object) -> str:
+    """Decode RFC 2047 words robustly; unknown charsets and bad bytes become U+FFFD."""
+    text = str(value)[:MAX_HEADER_CHARS]
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except (LookupError, ValueError, UnicodeError, email.errors.HeaderParseError):
+            text = _decode_words_leniently(text)
+    return text.replace("\r", "").replace("\n", " ")
+
+
+def _decode_words_leniently(text: str) -> str:
+    parts = []
+    for chunk, charset in decode_header(text):
+        if isinstance(chunk, bytes):
+            parts.append(_decode_bytes(chunk, charset))
+        else:
+            parts.append(chunk)
+    return "".join(parts)
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    try:
+        return data.decode(charset or "latin-1", errors="replace")
+    except LookupError:
+        return data.decode("latin-1", errors="replace")
+
+
+def _read_headers(draft: Draft, msg: email.message.Message) -> None:
+    names = []
+    for name, value in msg.items():
+        key = name.lower()
+        names.append(key)
+        if key not in draft.headers:
+            draft.headers[key] = decode_header_value(value)
+    draft.header_names = tuple(names)
+    draft.subject = draft.headers.get("subject", "").strip()
+    name, addr = parseaddr(draft.headers.get("from", ""))
+    draft.from_name, draft.from_addr = name.strip(), addr.strip()
+    draft.reply_to = parseaddr(draft.headers.get("reply-to", ""))[1].strip()
+    draft.to = tuple(a for _, a in getaddresses([draft.headers.get("to", "")]) if a)
+
+
+# -- body --------------------------------------------------------------------------------
+def _leaves(msg: email.message.Message) -> Iterator[tuple[email.message.Message, bool]]:
+    """Leaf parts with "inside an attached message" flags, iteratively and bounded."""
+    stack: list[tuple[email.message.Message, int, bool]] = [(msg, 0, False)]
+    seen = 0
+    while stack and seen < MAX_MIME_PARTS:
+        part, depth, nested = stack.pop()
+        seen += 1
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            if depth < MAX_MIME_DEPTH:
+                is_rfc822 = part.get_content_type() == "message/rfc822"
+                stack.extend((p, depth + 1, nested or is_rfc822) for p in reversed(payload))
+            continue
+        yield part, nested
+
+
+def _read_body(draft: Draft, msg: email.message.Message) -> None:
+    texts: list[str] = []
+    html_parts: list[str] = []
+    cids: dict[str, Image] = {}
+    content_types = []
+    for part, nested in _leaves(msg):
+        ctype = part.get_content_type()
+        content_types.append(ctype)
+        disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
+        filename = part.get_filename()
+        filename = decode_header_value(filename) if filename else ""
+        is_attachment = (
+            disposition == "attachment"
+            or nested
+            or (bool(filename) and not ctype.startswith("text/"))
+        )
+        if ctype.startswith("image/"):
+            size = _decoded_size(part)
+            cid = (part.get("content-id") or "").strip().strip("<>")
+            image = Image(
+                src=filename or (f"cid:{cid}" if cid else ctype),
+                remote=False,
+                embedded=True,
+                size=size,
+            )
+            draft.images.append(image)
+            if cid:
+                cids[cid] = image
+            if disposition == "attachment" or (filename and not cid):
+                draft.attachments.append(Attachment(filename or "(unnamed)", ctype, size))
+            continue
+        if is_attachment or not ctype.startswith("text/"):
+            draft.attachments.append(
+                Attachment(
+                    filename or "(unnamed)",
+                    ctype,
+                    _decoded_size(part),
+                    inline=disposition == "inline",
+                )
+            )
+            continue
+        if ctype == "text/html":
+            html_parts.append(_part_text(part, draft))
+        else:
+            texts.append(_part_text(part, draft))
+    draft.content_types = tuple(content_types)
+    draft.text = "\n".join(texts)[:MAX_TEXT_CHARS]
+    if html_parts:
+        draft.html = "\n".join(html_parts)
+        view = analyse_html(draft.html)
+        draft.html_view = view
+        for href, text in view.links:
+            draft.links.append(Link(href=href, text=text, part="html"))
+        for img in view.images:
+            known = cids.get(img.src[4:]) if img.src.lower().startswith("cid:") else None
+            if known is not None:
+                draft.images.remove(known)  # the same picture, now with its HTML size
+                draft.images.append(Image(img.src, False, True, known.size, img.width, img.height))
+            else:
+                draft.images.append(
+                    Image(
+                        img.src,
+                        img.remote,
+                        img.src.lower().startswith(("cid:", "data:")),
+                        None,
+                        img.width,
+                        img.height,
+                    )
+                )
+    for match in _TEXT_URL_RE.finditer(draft.text):
+        draft.links.append(
+            Link(
+                href=match.group(0),
+                text="",
+                part="text",
+                line=draft.line_of(draft.text, match.start()),
+            )
+        )
+
+
+_TEXT_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+
+
+def _part_text(part: email.message.Message, draft: Draft) -> str:
+    raw = part.get_payload(decode=True)
+    if raw is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        text = raw.decode(charset, errors="replace")
+    except LookupError:
+        draft.mime_problems.append(f"unknown charset {charset!r}")
+        text = raw.decode("latin-1", errors="replace")
+    return text.replace("\r\n", "\n")
+
+
+def _decoded_size(part: email.message.Message) -> int:
+    """Decoded size from the encoded payload, so a big attachment is never decoded twice."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return 0
+    encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+    if encoding == "base64":
+        chars = (
+            len(payload) - len(_WS_RE.findall(payload))
+            if len(payload) < 1 << 16
+            else (len(payload) - payload.count("\n") - payload.count("\r") - payload.count(" "))
+        )
+        padding = payload.rstrip()[-2:].count("=")
+        return max(0, chars * 3 // 4 - padding)
+    if encoding == "quoted-printable":
+        raw = part.get_payload(decode=True)
+        return len(raw) if raw is not None else len(payload)
+    return len(payload.encode("utf-8", errors="replace"))

@@ -1,0 +1,130 @@
+"""Writing rules (WRT7xx): length, readability, personalization, leftovers from templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from preflight.draft import Draft
+from preflight.lint.model import Hit, Location, Rule, Severity
+from preflight.lint.text import reading_ease
+
+_PLACEHOLDER = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\[\s*(?:first|last|full|company|your|recipient|contact)[ _]?"
+    r"(?:name|company)?\s*\]|%[A-Za-z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}|"
+    r"^[ \t]*(?:(?:hi|hello|hey|dear)[ \t]+|dear)[,:]",  # "Hi ," / "Dear,": an empty name
+    re.I | re.M,
+)
+_GENERIC_GREETING = re.compile(
+    r"^\W*(?:dear|hello|hi|greetings|attn:?)\s+(?:sirs?|madam|sir\s*(?:/|or|and)\s*madam|"
+    r"friends?|customers?|valued\s+\w+|beneficiary|user|member|(?:email|internet)\s+users?|"
+    r"account\s+holder|colleague|business\s+(?:owner|partner|person)|"
+    r"(?:\w+\s+)?(?:owner|webmaster|homeowner)s?|shopper|consumer|investor|"
+    r"(?:mr|mrs|ms)\.?\s*/\s*(?:mrs|ms)\.?)\b",
+    re.I | re.M,
+)
+_MAX_READ = 5000  # characters judged for readability: enough, and bounded
+
+
+def _length(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    count = draft.word_count
+    low, high = options["min_words"], options["max_words"]
+    where = Location(part=draft.body_part)
+    if count < low and not (draft.images or draft.attachments):
+        yield Hit(f"{count} words: too short to say who you are and why you write", where)
+    elif count > high:
+        scale = 2.0 if count > 3 * high else 1.0
+        yield Hit(
+            f"{count} words: cold emails that work are {low}–{high} words", where, scale=scale
+        )
+
+
+def _readability(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    body = draft.body[:_MAX_READ]
+    if draft.word_count < options["min_words"]:
+        return
+    score = reading_ease(body)
+    if score is not None and score < options["min_flesch"]:
+        yield Hit(f"hard to read (Flesch reading ease {score:.0f})", Location(part=draft.body_part))
+
+
+def _personalization(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    info = draft.personalization
+    if info is not None and not info.subject_vars and not info.first_line_vars:
+        yield Hit(
+            "no template variable in the subject or the first line", Location(part="template")
+        )
+
+
+def _placeholders(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for where, text in (
+        (Location(part="header", header="Subject"), draft.subject),
+        (Location(part="text"), draft.text),
+        (Location(part="html"), draft.html_view.visible_text if draft.html_view else ""),
+    ):
+        match = _PLACEHOLDER.search(text)
+        if match:
+            line = draft.line_of(text, match.start()) if where.part != "header" else None
+            yield Hit(
+                f'leftover placeholder "{match.group(0).strip()}"',
+                Location(part=where.part, line=line, header=where.header),
+            )
+            return
+
+
+def _generic_greeting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    match = _GENERIC_GREETING.search(draft.body[:600])
+    if match:
+        yield Hit(f'generic greeting "{match.group(0).strip()}"', Location(part=draft.body_part))
+
+
+RULES = [
+    Rule(
+        "WRT701",
+        "word-count",
+        "Too short or too long for a cold email.",
+        0.1,
+        Severity.INFO,
+        "Aim for 50 to 200 words: who you are, why them, one question.",
+        _length,
+        {"min_words": 20, "max_words": 300},
+    ),
+    Rule(
+        "WRT702",
+        "readability",
+        "Hard to read (low Flesch reading ease).",
+        0.3,
+        Severity.INFO,
+        "Use shorter sentences and plainer words.",
+        _readability,
+        {"min_words": 50, "min_flesch": 30.0},
+    ),
+    Rule(
+        "WRT703",
+        "no-personalization",
+        "A template with no variable in subject or first line.",
+        0.5,
+        Severity.WARNING,
+        "Use {{ first_name }} or {{ company }} in the subject or opening.",
+        _personalization,
+    ),
+    Rule(
+        "WRT704",
+        "leftover-placeholder",
+        'Leftover placeholders ("{{", "[First Name]", "Hi ,").',
+        2.0,
+        Severity.ERROR,
+        "Fill in every placeholder before sending.",
+        _placeholders,
+    ),
+    Rule(
+        "WRT705",
+        "generic-greeting",
+        'A generic greeting ("Dear Sir/Madam", "Dear Friend").',
+        0.8,
+        Severity.WARNING,
+        "Greet the person by name.",
+        _generic_greeting,
+    ),
+]

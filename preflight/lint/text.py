@@ -1,0 +1,232 @@
+"""Text helpers the rules share: phrase lists from data files, words, caps, money, domains."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from urllib.parse import urlsplit
+
+from preflight.resources import data_file
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    phrase: str  # as listed in the data file
+    weight: float
+    offset: int  # where it first occurs in the searched text
+
+
+class PhraseList:
+    """Weighted phrases, matched case-insensitively on word boundaries (CJK: anywhere).
+
+    Data file format, one phrase a line: ``WEIGHT PHRASE`` (``1.5 act now``); ``#`` starts a
+    comment. Whitespace inside a phrase matches any run of whitespace.
+
+    Matching looks each phrase's longest ASCII word up in the set of the text's words first,
+    and runs a substring search (then a word-boundary check) only for the few phrases that
+    can occur: one big regex alternation is two orders of magnitude slower in Python's ``re``.
+    """
+
+    def __init__(self, entries: dict[str, float]) -> None:
+        self.weights = {" ".join(key.lower().split()): w for key, w in entries.items()}
+        self._anchored: list[tuple[str, str, float]] = []  # (anchor word, phrase, weight)
+        self._cjk: list[tuple[str, float]] = []
+        for phrase, weight in self.weights.items():
+            if _CJK.search(phrase):
+                self._cjk.append((phrase, weight))
+            else:
+                anchor = max(_TOKEN_RE.findall(phrase) or [phrase], key=len)
+                self._anchored.append((anchor, phrase, weight))
+
+    def find(self, text: str) -> list[PhraseHit]:
+        """Distinct phrases found, each once, in order of first occurrence.
+
+        ``offset`` is approximate when the text had runs of whitespace (it is an offset in
+        the normalised text), which is good enough to point at a line.
+        """
+        norm, tokens = _indexed(text)
+        found = []
+        for anchor, phrase, weight in self._anchored:
+            if anchor not in tokens:
+                continue
+            at = norm.find(phrase)
+            while at >= 0:
+                end = at + len(phrase)
+                if (at == 0 or not _is_word_char(norm[at - 1], phrase[0])) and (
+                    end == len(norm) or not _is_word_char(norm[end], phrase[-1])
+                ):
+                    found.append(PhraseHit(phrase, weight, at))
+                    break
+                at = norm.find(phrase, at + 1)
+        if self._cjk and not norm.isascii():
+            for phrase, weight in self._cjk:
+                at = norm.find(phrase)
+                if at >= 0:
+                    found.append(PhraseHit(phrase, weight, at))
+        found.sort(key=lambda hit: hit.offset)
+        return found
+
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=8)
+def _indexed(text: str) -> tuple[str, frozenset[str]]:
+    """Normalised text and its set of ASCII words (cached: several lists search one text)."""
+    norm = normalise(text)
+    return norm, frozenset(_TOKEN_RE.findall(norm))
+
+
+def _is_word_char(neighbour: str, edge: str) -> bool:
+    """Does ``neighbour`` glue onto the phrase's ``edge`` (so it is inside a longer word)?"""
+    return (neighbour.isalnum() or neighbour == "_") and (edge.isalnum() or edge == "_")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case with every whitespace run as one space (CJK text keeps its characters)."""
+    return _SPACES.sub(" ", text.lower())
+
+
+@cache
+def phrase_list(*names: str) -> PhraseList:
+    """Load and merge weighted phrase files from ``preflight/lint/data``."""
+    entries: dict[str, float] = {}
+    for name in names:
+        for number, raw in enumerate(data_file(name).read_text("utf-8").splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            weight, _, phrase = line.partition(" ")
+            try:
+                entries[phrase.strip()] = float(weight)
+            except ValueError as exc:  # a shipped data file is broken: a bug, say where
+                raise ValueError(f"{name}:{number}: weight is not a number: {raw!r}") from exc
+    return PhraseList(entries)
+
+
+@cache
+def word_set(name: str) -> frozenset[str]:
+    """A plain list data file (one lower-case entry a line, ``#`` comments)."""
+    lines = data_file(name).read_text("utf-8").splitlines()
+    return frozenset(entry for raw in lines if (entry := raw.split("#", 1)[0].strip().lower()))
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def caps_words(tokens: list[str], min_len: int = 3) -> list[str]:
+    """Words written in capitals (at least ``min_len`` letters, so "I" and "OK" don't count)."""
+    return [w for w in tokens if len(w) >= min_len and w.isupper()]
+
+
+def is_shouting(text: str, min_letters: int = 6) -> bool:
+    """Mostly capital letters, with enough letters to mean it."""
+    letters = [c for c in text if c.isalpha() and not _CJK.match(c)]
+    if len(letters) < min_letters:
+        return False
+    upper = sum(1 for c in letters if c.isupper())
+    return upper / len(letters) >= 0.9
+
+
+MONEY_RE = re.compile(
+    r"(?:[$£€¥]\s?\d[\d,.]*(?:\s?(?:million|billion|thousand|k|m)\b)?"
+    r"|\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|rmb|yuan|million dollars)\b"
+    r"|\b(?:million|billion)\s+(?:us\s+)?dollars\b)",
+    re.IGNORECASE,
+)
+BIG_MONEY_RE = re.compile(
+    r"(?:[$£€]\s?\d{1,3}(?:[,.]\d{3}){1,}(?!\d)|\b(?:million|billion)s?\b|[$£€]\s?\d+\s?(?:m|k)\b)",
+    re.IGNORECASE,
+)
+PERCENT_OFF_RE = re.compile(
+    r"(?:\b\d{1,3}\s?%\s?(?:off|discount|savings?|cheaper|less)\b"
+    r"|\b(?:save|up to|discount of|get|reduce[ds]?|lower)\s+(?:up\s+to\s+)?\d{1,3}\s?%"
+    r"|\d{1,3}\s?%\s?(?:折|优惠|回扣)|[一二三四五六七八九]折)",
+    re.IGNORECASE,
+)
+
+
+def url_host(url: str) -> str:
+    """Lower-case host of a URL (``www.x.com`` without a scheme too); "" if there is none."""
+    url = url.strip()
+    if url.lower().startswith("www."):
+        url = "http://" + url
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.rstrip(".").lower()
+
+
+def registered_domain(host: str) -> str:
+    """A cheap registrable-domain guess: the last two labels, three under a 2-letter ccTLD SLD.
+
+    Good enough to tell ``mail.example.co.uk`` and ``www.example.co.uk`` apart from
+    ``other.co.uk`` without shipping the public suffix list.
+    """
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "gen"})
+
+
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+
+
+@lru_cache(maxsize=50_000)
+def syllables(word: str) -> int:
+    """Vowel groups, less a silent final "e": within a syllable or so of a dictionary."""
+    count = len(_VOWEL_GROUPS.findall(word))
+    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
+        count -= 1
+    return max(count, 1)
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
+
+
+def reading_ease(text: str) -> float | None:
+    """Flesch reading ease (higher is easier), None for text too short to judge.
+
+    The textstat formula, computed here: textstat 0.7's English syllable count loads NLTK's
+    cmudict, downloading it on first use (a linter must never touch the network), and
+    importing it costs a third of a second per run.
+    """
+    text = text[:2000]  # enough to judge, and bounded
+    word_list = [w.lower() for w in words(text)]
+    if len(word_list) < 10:
+        return None
+    sentences = max(len(_SENTENCE_END.findall(text)), 1)
+    total = sum(syllables(w) for w in word_list)
+    return 206.835 - 1.015 * len(word_list) / sentences - 84.6 * total / len(word_list)
+
+
+class Keyed:
+    """Regexes each guarded by a literal that must occur first (in lower-case text).
+
+    ``in`` on a string is fast C code; most texts contain none of the keys, so the regexes
+    (written for lower-case text) rarely run.
+    """
+
+    def __init__(self, *pairs: tuple[str, str]) -> None:
+        self._pairs = [(key, re.compile(pattern, re.S)) for key, pattern in pairs]
+
+    def search(self, lower_text: str) -> re.Match[str] | None:
+        best: re.Match[str] | None = None
+        for key, regex in self._pairs:
+            if key in lower_text:
+                match = regex.search(lower_text)
+                if match and (best is None or match.start() < best.start()):
+                    best = match
+        return best

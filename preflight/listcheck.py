@@ -1,0 +1,137 @@
+"""Check a whole recipients list in one streaming pass, offline or with DNS.
+
+Rows come out in file order, each with its verdict; a row the CSV reader could not read comes
+out as a rejected row too, so the output accounts for every line. Memory stays flat: the
+reader streams, and the DNS pass keeps at most ``window`` rows waiting for answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from preflight.addresses import AddressChecker, AddressVerdict, Reason
+from preflight.dns.mailhost import MailHost, MailHostChecker
+from preflight.errors import RecipientsError
+from preflight.recipients import RecipientReader, RecipientRow
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRow:
+    """One line of the list and what the checks concluded; ``row`` is None if unreadable."""
+
+    line: int
+    row: RecipientRow | None
+    verdict: AddressVerdict
+
+
+@dataclass
+class ListSummary:
+    """Counts per verdict and per reason code, for the closing summary."""
+
+    rows: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    # (severity, code) -> rows; a code fixed by --fix counts under "warn".
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    corrected: int = 0
+
+    def add(self, checked: CheckedRow) -> None:
+        self.rows += 1
+        self.verdicts[checked.verdict.verdict] += 1
+        self.corrected += checked.verdict.corrected
+        for key in dict.fromkeys((r.severity, r.code) for r in checked.verdict.reasons):
+            self.reasons[key] += 1
+
+    def as_dict(self) -> dict[str, object]:
+        by_code: Counter[str] = Counter()
+        for (_, code), count in self.reasons.items():
+            by_code[code] += count
+        return {
+            "rows": self.rows,
+            "ok": self.verdicts["ok"],
+            "warn": self.verdicts["warn"],
+            "reject": self.verdicts["reject"],
+            "corrected": self.corrected,
+            "reasons": dict(by_code.most_common()),
+        }
+
+
+def _rows_and_errors(reader: RecipientReader) -> Iterator[RecipientRow | RecipientsError]:
+    """The reader's rows with its collected errors put back in file order."""
+    reported = 0
+    for row in reader:
+        while reported < len(reader.errors):
+            yield reader.errors[reported]
+            reported += 1
+        yield row
+    yield from reader.errors[reported:]
+
+
+def _unreadable(error: RecipientsError) -> CheckedRow:
+    reason = Reason("unreadable-row", error.message, "repair the row in the file")
+    return CheckedRow(error.line or 0, None, AddressVerdict("", "reject", (reason,)))
+
+
+def _offline(
+    items: Iterable[RecipientRow | RecipientsError], checker: AddressChecker
+) -> Iterator[CheckedRow]:
+    for item in items:
+        if isinstance(item, RecipientsError):
+            yield _unreadable(item)
+        else:
+            yield CheckedRow(item.line, item, checker.check(item.email, line=item.line))
+
+
+def check_rows(reader: RecipientReader, checker: AddressChecker) -> Iterator[CheckedRow]:
+    """Offline checks of every row of ``reader`` (open it with ``on_error="collect"``)."""
+    return _offline(_rows_and_errors(reader), checker)
+
+
+async def check_rows_dns(
+    reader: RecipientReader,
+    checker: AddressChecker,
+    mailhosts: MailHostChecker,
+    *,
+    window: int = 2000,
+) -> AsyncIterator[CheckedRow]:
+    """Offline checks plus a mail-host lookup per domain, many domains in flight at once.
+
+    Rows already rejected offline are not looked up. Output order is the file's: a row
+    waits for its domain's answer while up to ``window`` later rows start theirs.
+    """
+    tasks: dict[str, asyncio.Task[MailHost]] = {}
+    pending: deque[tuple[CheckedRow, asyncio.Task[MailHost] | None]] = deque()
+    for count, checked in enumerate(check_rows(reader, checker), start=1):
+        verdict = checked.verdict
+        task = None
+        if verdict.domain and verdict.verdict != "reject":
+            task = tasks.get(verdict.domain)
+            if task is None:
+                task = asyncio.ensure_future(mailhosts.check(verdict.domain))
+                tasks[verdict.domain] = task
+        pending.append((checked, task))
+        if count % 16 == 0:
+            await asyncio.sleep(0)  # let the lookups started so far make progress
+        while pending and (len(pending) > window or _ready(pending[0][1])):
+            yield await _joined(*pending.popleft())
+    while pending:
+        yield await _joined(*pending.popleft())
+
+
+def _ready(task: asyncio.Task[MailHost] | None) -> bool:
+    return task is None or task.done()
+
+
+async def _joined(checked: CheckedRow, task: asyncio.Task[MailHost] | None) -> CheckedRow:
+    if task is None:
+        return checked
+    host = await task
+    reasons = host.reasons()
+    if not reasons:
+        return checked
+    return CheckedRow(checked.line, checked.row, checked.verdict.with_reasons(reasons))
+
+
+__all__ = ["CheckedRow", "ListSummary", "check_rows", "check_rows_dns"]

@@ -1,0 +1,181 @@
+"""What to do after a delivery failure: retry, suppress, pause the mailbox or slow down.
+
+One pure function, :func:`decide`, serves both the SMTP reply at send time and a bounce
+message imported later, so the two paths can never disagree. The hard-bounce brake needs a
+mailbox's recent history, so it is a second pure function, :func:`hard_bounce_brake`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from preflight.bounces.classify import ReplyClass
+
+MessageState = Literal["sent", "deferred", "bounced", "failed"]
+
+# A rejection for one of these reasons says the sender (content, reputation, DNS, login) is
+# at fault, not the recipient: suppressing the address would be wrong, carrying on is worse.
+DEFAULT_PAUSE_REASONS: frozenset[str] = frozenset(
+    {"spamdetected", "authfailure", "securityerror", "norelaying"}
+)
+
+# The one-line what-to-fix shown when a mailbox is paused, by reason.
+PAUSE_FIXES: dict[str, str] = {
+    "spamdetected": (
+        "the receiving server rejected the message as spam: run `preflight lint` on the "
+        "draft, remove trigger phrases, links and images, and check blocklists before resuming"
+    ),
+    "authfailure": (
+        "the receiving server rejected the sender's authentication: run `preflight check "
+        "domain` and fix SPF, DKIM and DMARC before resuming"
+    ),
+    "securityerror": (
+        "the SMTP server refused the login or TLS: check the mailbox's username, password "
+        "variable and security setting"
+    ),
+    "norelaying": ("the SMTP server refused to relay: check the mailbox's host, port and login"),
+    "badreputation": (
+        "the receiving server rejected the sending IP's reputation: check blocklists "
+        "and slow the warm-up down"
+    ),
+    "blocked": (
+        "the receiving server blocked the sending IP or domain: check blocklists "
+        "(`preflight check domain --ip`) before resuming"
+    ),
+}
+GENERIC_PAUSE_FIX = "the receiving server rejected the sender: find out why before resuming"
+
+# Reasons that are not a failure at all (an auto-reply matched to a send).
+NOT_A_FAILURE: frozenset[str] = frozenset({"delivered", "vacation"})
+
+
+@dataclass(frozen=True)
+class BouncePolicy:
+    """The rules applied to failures; every field can be set in a campaign's ``[policy]``."""
+
+    # Delay before the 1st, 2nd, ... retry of a soft failure; the last one repeats.
+    soft_retry_after: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=48))
+    # The n-th soft failure of one address suppresses it.
+    suppress_after_soft: int = 3
+    # Pause a mailbox whose hard bounces exceed this share of its last `window` sends...
+    hard_bounce_rate: float = 0.05
+    hard_bounce_window: int = 50
+    # ...once it has made at least this many sends (too few sends say nothing).
+    hard_bounce_min_sends: int = 20
+    pause_on_reasons: frozenset[str] = DEFAULT_PAUSE_REASONS
+    # Replies that mean "you are sending too fast": slow the mailbox down, retry soon,
+    # and do not count the reply against the recipient.
+    slow_down_codes: frozenset[int] = frozenset({421})
+    slow_down_statuses: frozenset[str] = frozenset({"4.7.0"})
+    slow_down_reasons: frozenset[str] = frozenset({"toomanyconn", "speeding"})
+    slow_down_retry_after: timedelta = timedelta(minutes=30)
+    # Each slow-down multiplies the mailbox's delay between sends by this factor.
+    slow_down_factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.soft_retry_after:
+            raise ValueError("soft_retry_after needs at least one delay")
+        if self.suppress_after_soft < 1:
+            raise ValueError("suppress_after_soft must be at least 1")
+        if not 0 <= self.hard_bounce_rate <= 1:
+            raise ValueError("hard_bounce_rate must be between 0 and 1")
+        if self.hard_bounce_window < 1 or self.hard_bounce_min_sends < 1:
+            raise ValueError("hard_bounce_window and hard_bounce_min_sends must be at least 1")
+        if self.slow_down_factor < 1:
+            raise ValueError("slow_down_factor must be at least 1")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the sender (or the bounce importer) does with one failure."""
+
+    state: MessageState
+    suppress: bool = False
+    suppress_reason: str | None = None
+    retry_after: timedelta | None = None
+    # A one-line what-to-fix when the mailbox must stop sending; None to carry on.
+    pause_mailbox: str | None = None
+    slow_down: bool = False
+    # False for replies that say nothing about the recipient (rate limits, sender blocks):
+    # the message's soft-failure count is not increased.
+    counts_against_recipient: bool = field(default=True)
+
+
+def decide(policy: BouncePolicy, reply: ReplyClass, soft_failures_so_far: int) -> Decision:
+    """Decide the outcome of one reply.
+
+    ``soft_failures_so_far`` is how many soft failures the same message (address) had before
+    this reply. The order matters: a sender-side rejection must never suppress the recipient,
+    and a rate answer must never count as the recipient's failure.
+    """
+    code = reply.code
+    if reply.reason in NOT_A_FAILURE or (code is not None and 200 <= code < 300):
+        return Decision(state="sent", counts_against_recipient=False)
+    if reply.reason == "feedback":
+        # A complaint: the recipient does not want mail from us, ever.
+        return Decision(state="bounced", suppress=True, suppress_reason="feedback")
+    if _is_slow_down(policy, reply):
+        # Before the pause check: a rate answer is temporary, whatever reason it reads as.
+        return Decision(
+            state="deferred",
+            retry_after=policy.slow_down_retry_after,
+            slow_down=True,
+            counts_against_recipient=False,
+        )
+    if reply.reason in policy.pause_on_reasons and not _temporary(reply):
+        fix = PAUSE_FIXES.get(reply.reason, GENERIC_PAUSE_FIX)
+        return Decision(state="failed", pause_mailbox=fix, counts_against_recipient=False)
+    if reply.hard:
+        return Decision(state="bounced", suppress=True, suppress_reason=reply.reason)
+    failures = soft_failures_so_far + 1
+    if failures >= policy.suppress_after_soft:
+        return Decision(state="bounced", suppress=True, suppress_reason="soft-limit")
+    delays = policy.soft_retry_after
+    return Decision(state="deferred", retry_after=delays[min(failures, len(delays)) - 1])
+
+
+def _temporary(reply: ReplyClass) -> bool:
+    """A 4xx answer (or 4.x.x status): the server asks to try later, it did not refuse."""
+    if reply.code is not None:
+        return 400 <= reply.code < 500
+    return reply.status is not None and reply.status.startswith("4.")
+
+
+def _is_slow_down(policy: BouncePolicy, reply: ReplyClass) -> bool:
+    return (
+        (reply.code is not None and reply.code in policy.slow_down_codes)
+        or (reply.status is not None and reply.status in policy.slow_down_statuses)
+        or reply.reason in policy.slow_down_reasons
+    )
+
+
+def hard_bounce_brake(policy: BouncePolicy, recent_hard: Sequence[bool]) -> str | None:
+    """Return a what-to-fix line when a mailbox's recent hard bounces pass the limit.
+
+    ``recent_hard`` holds, newest last, whether each of the mailbox's completed sends ended in
+    a hard bounce; only the last ``hard_bounce_window`` count.
+    """
+    window = list(recent_hard)[-policy.hard_bounce_window :]
+    if len(window) < policy.hard_bounce_min_sends:
+        return None
+    hard = sum(window)
+    if hard / len(window) <= policy.hard_bounce_rate:
+        return None
+    return (
+        f"{hard} of the last {len(window)} sends bounced hard "
+        f"(over {policy.hard_bounce_rate:.0%}): clean the list with `preflight check list` "
+        "before resuming"
+    )
+
+
+__all__ = [
+    "DEFAULT_PAUSE_REASONS",
+    "BouncePolicy",
+    "Decision",
+    "decide",
+    "hard_bounce_brake",
+]

@@ -1,0 +1,54 @@
+"""Each detector on real corpus files: (detector, file, recipient, reason, hard)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from preflight.bounces.detectors import DETECTORS
+from preflight.bounces.reader import classify_message
+
+TABLE = [
+    ("arf", "arf-01.eml", "redacted@example.net", "feedback", False),
+    ("amazonses-json", "lhost-amazonses-09.eml", "bounce@simulator.amazonses.com",
+     "userunknown", True),
+    ("amazonses-json", "lhost-amazonses-11.eml", "complaint@simulator.amazonses.com",
+     "feedback", False),
+    ("googlegroups", "lhost-googlegroups-03.eml", "libsisimai@googlegroups.com", "rejected",
+     False),
+    ("autoreply", "rfc3834-01.eml", "kijitora@example.net", "vacation", False),
+    ("dsn", "lhost-postfix-33.eml", "userunknown@libsisimai.org", "userunknown", True),
+    ("dsn", "lhost-office365-12.eml", "kijitora@cr.neko.nyaan.jp", "mailboxfull", False),
+    ("dsn", "lhost-sendmail-17.eml", "kijitora@example.net", "hasmoved", True),
+    ("dsn", "lhost-postfix-72.eml", "kijitora@mail.example.ru", "authfailure", False),
+    ("dsn", "lhost-barracuda-02.eml", "kijitora@example.jp", "spamdetected", False),
+    ("qmail", "lhost-qmail-17.eml", "userunknown@libsisimai.net", "userunknown", True),
+    ("qmail", "lhost-qmail-17.eml", "mailboxfull@libsisimai.net", "mailboxfull", False),
+    ("qmail", "lhost-qmail-07.eml", "kijitora@example.jp", "networkerror", False),
+    ("exchange", "lhost-exchange2003-05.eml", "kijitora@example.com", "userunknown", True),
+    ("exchange", "lhost-exchange2003-04.eml", "kijitora@example.com", "filtered", False),
+    ("generic", "lhost-exim-45.eml", "kijitora@example.com", "rejected", False),
+    ("generic", "lhost-gmail-09.eml", "kijitora@9jo.example.jp", "expired", False),
+    ("generic", "lhost-dragonfly-24.eml", "userunknown@libsisimai.net", "userunknown", True),
+]
+
+
+@pytest.mark.parametrize(("detector", "name", "recipient", "reason", "hard"), TABLE)
+def test_detector_reads_corpus_file(corpus: Path, detector: str, name: str, recipient: str,
+                                    reason: str, hard: bool) -> None:
+    records = classify_message((corpus / name).read_bytes())
+    found = {r.recipient: r for r in records}
+    assert recipient in found, [r.recipient for r in records]
+    record = found[recipient]
+    assert (record.detector, record.reason, record.hard) == (detector, reason, hard)
+
+
+def test_every_registered_detector_is_exercised() -> None:
+    names = {module.NAME for module in DETECTORS}
+    assert names <= {row[0] for row in TABLE}, names - {row[0] for row in TABLE}
+
+
+def test_a_personal_message_is_not_a_bounce() -> None:
+    data = b"From: Ann <ann@example.org>\nTo: bob@example.com\nSubject: lunch?\n\nSee you at 1.\n"
+    assert classify_message(data) == []

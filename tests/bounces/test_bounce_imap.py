@@ -1,0 +1,139 @@
+"""Importing bounces from a real Dovecot IMAP server on loopback (TLS verified).
+
+CI starts the server (.ci/services → scripts/imap-test-server.sh); locally run that script
+once. When the server is not there this test fails (it never skips): an unverified IMAP
+path would be shipped untested.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import os
+import ssl
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bounces.helpers import seed_messages, snapshot
+from preflight.bounces.importer import import_source
+from preflight.errors import MailboxError, UsageError
+from preflight.ledger import Ledger
+
+SERVER_DIR = Path(os.environ.get("PREFLIGHT_IMAP_TEST_DIR", "/tmp/preflight-imap-test"))
+FILES = ["lhost-postfix-33.eml", "arf-01.eml", "lhost-office365-12.eml", "rfc3834-01.eml"]
+SENT = [
+    ("userunknown@libsisimai.org", "<20150429233445.BB8FFFFC16@p6.libsisimai.org>"),
+    ("redacted@example.net", "<arf@sender.example>"),
+    ("kijitora@cr.neko.nyaan.jp", "<o365@sender.example>"),
+]
+
+
+def _server() -> dict[str, object]:
+    config = SERVER_DIR / "server.json"
+    hint = ("the Dovecot test server is not running: run scripts/imap-test-server.sh "
+            "(as root it installs dovecot-imapd) and re-run the tests")
+    if not config.is_file():
+        pytest.fail(f"{hint} (no {config})")
+    server: dict[str, object] = json.loads(config.read_text())
+    server["password"] = Path(str(server["password_file"])).read_text().strip()
+    try:
+        context = ssl.create_default_context(cafile=str(server["cafile"]))
+        imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
+                          ssl_context=context, timeout=5).logout()
+    except OSError as error:
+        pytest.fail(f"{hint} ({error})")
+    return server
+
+
+@pytest.fixture
+def imap(corpus: Path) -> Iterator[tuple[dict[str, object], str]]:
+    """A fresh folder holding the test bounces, APPENDed over IMAP; removed afterwards."""
+    server = _server()
+    folder = f"Bounces-{uuid.uuid4().hex[:8]}"
+    context = ssl.create_default_context(cafile=str(server["cafile"]))
+    client = imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
+                               ssl_context=context)
+    client.login(str(server["user"]), str(server["password"]))
+    client.create(folder)
+    for name in FILES:
+        status, _ = client.append(folder, None, None, (corpus / name).read_bytes())
+        assert status == "OK"
+    yield server, folder
+    for name in (folder, f"{folder}-done"):
+        client.delete(name)
+    client.logout()
+
+
+def _count(server: dict[str, object], folder: str) -> int:
+    context = ssl.create_default_context(cafile=str(server["cafile"]))
+    client = imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
+                               ssl_context=context)
+    client.login(str(server["user"]), str(server["password"]))
+    status, data = client.select(folder, readonly=True)
+    client.logout()
+    return int(data[0]) if status == "OK" and data[0] else -1
+
+
+def test_imaps_import_updates_ledger_and_suppression_then_moves(
+    imap: tuple[dict[str, object], str], ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, folder = imap
+    monkeypatch.setenv("BOUNCE_BOX_PASSWORD", str(server["password"]))
+    seed_messages(ledger.db, SENT)
+    url = f"imaps://{server['user']}@{server['host']}:{server['imaps_port']}/{folder}"
+
+    summary = import_source(ledger, url, password_env="BOUNCE_BOX_PASSWORD",
+                            cafile=str(server["cafile"]))
+    assert summary.messages == len(FILES) and summary.records == 4
+    row = ledger.db.execute("SELECT state, reason FROM messages WHERE recipient = ?",
+                            ("userunknown@libsisimai.org",)).fetchone()
+    assert tuple(row) == ("bounced", "userunknown")
+    assert {s.address for s in ledger.suppressions()} == {"userunknown@libsisimai.org",
+                                                          "redacted@example.net"}
+    sources = {b.source for b in ledger.bounces()}
+    assert all(s and s.startswith("imaps://bounces@127.0.0.1:") and ";UID=" in s
+               for s in sources)
+
+    before = snapshot(ledger)
+    again = import_source(ledger, url, password_env="BOUNCE_BOX_PASSWORD",
+                          cafile=str(server["cafile"]), move_to=f"{folder}-done")
+    assert again.records == 0 and again.already_imported == 4 and again.moved == len(FILES)
+    assert snapshot(ledger) == before
+    assert _count(server, folder) == 0 and _count(server, f"{folder}-done") == len(FILES)
+
+
+def test_starttls_and_since(imap: tuple[dict[str, object], str], ledger: Ledger,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date, timedelta
+
+    server, folder = imap
+    monkeypatch.setenv("PREFLIGHT_IMAP_PASSWORD", str(server["password"]))
+    url = f"imap://{server['user']}@{server['host']}:{server['imap_port']}/{folder}"
+    future = date.today() + timedelta(days=2)
+    assert import_source(ledger, url, cafile=str(server["cafile"]), since=future).messages == 0
+    summary = import_source(ledger, url, cafile=str(server["cafile"]),
+                            since=date.today() - timedelta(days=1))
+    assert summary.messages == len(FILES)
+
+
+def test_tls_is_verified_and_secrets_come_from_the_environment(
+    imap: tuple[dict[str, object], str], ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, folder = imap
+    url = f"imaps://{server['user']}@{server['host']}:{server['imaps_port']}/{folder}"
+    monkeypatch.delenv("PREFLIGHT_IMAP_PASSWORD", raising=False)
+    with pytest.raises(UsageError, match="PREFLIGHT_IMAP_PASSWORD"):
+        import_source(ledger, url)
+    monkeypatch.setenv("PREFLIGHT_IMAP_PASSWORD", str(server["password"]))
+    # The self-signed certificate is not trusted without the CA file: no silent downgrade.
+    with pytest.raises(MailboxError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+        import_source(ledger, url)
+    assert import_source(ledger, url, insecure=True).messages == len(FILES)
+    monkeypatch.setenv("PREFLIGHT_IMAP_PASSWORD", "wrong")
+    with pytest.raises(MailboxError, match="IMAP"):
+        import_source(ledger, url, cafile=str(server["cafile"]))
+    with pytest.raises(UsageError, match="password"):
+        import_source(ledger, f"imaps://u:secret@{server['host']}/INBOX")
