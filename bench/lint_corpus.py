@@ -7,7 +7,7 @@ second. When SpamAssassin is installed (``apt-get install -y spamassassin``) it 
 sample of the same corpus through ``peers/sa_scan.pl`` in the same run (local tests only, no
 Bayes) and prints the speed ratio. Everything stays on this machine.
 
-    .venv/bin/python bench/lint_corpus.py            # whole corpus, SpamAssassin on 150 messages
+    .venv/bin/python bench/lint_corpus.py            # whole corpus, SpamAssassin on 300 messages
     .venv/bin/python bench/lint_corpus.py --sa-sample 0   # skip SpamAssassin
 """
 
@@ -29,8 +29,17 @@ DRAFTS = SHARED / "corpora" / "spam-draft"
 
 def evaluate(batch_cmd: str, *, threshold: float, limit: int = 0) -> dict:
     """Run evaluate.py with ``--json`` and return its result object."""
-    cmd = [sys.executable, str(SPAM / "evaluate.py"), "--corpus", str(DRAFTS),
-           "--batch-cmd", batch_cmd, "--threshold", str(threshold), "--json"]
+    cmd = [
+        sys.executable,
+        str(SPAM / "evaluate.py"),
+        "--corpus",
+        str(DRAFTS),
+        "--batch-cmd",
+        batch_cmd,
+        "--threshold",
+        str(threshold),
+        "--json",
+    ]
     if limit:
         cmd += ["--limit", str(limit)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -50,22 +59,34 @@ def sa_site_dir() -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=5.0)
-    parser.add_argument("--sa-sample", type=int, default=150,
-                        help="messages SpamAssassin scans for the speed ratio (0: skip)")
-    parser.add_argument("--preflight", default=str(ROOT / ".venv" / "bin" / "preflight"),
-                        help="the preflight executable to measure")
+    parser.add_argument(
+        "--sa-sample",
+        type=int,
+        default=300,
+        help="messages SpamAssassin scans for the speed ratio (0: skip)",
+    )
+    parser.add_argument(
+        "--preflight",
+        default=str(ROOT / ".venv" / "bin" / "preflight"),
+        help="the preflight executable to measure",
+    )
     args = parser.parse_args()
     if not DRAFTS.is_dir():
-        raise SystemExit(f"the shared corpus is missing: {DRAFTS.resolve()} (expected ../shared "
-                         "beside the project)")
+        raise SystemExit(
+            f"the shared corpus is missing: {DRAFTS.resolve()} (expected ../shared "
+            "beside the project)"
+        )
 
-    ours = evaluate(f"{args.preflight} lint --exit-zero --format jsonl {{dir}}",
-                    threshold=args.threshold)
+    ours = evaluate(
+        f"{args.preflight} lint --exit-zero --format jsonl {{dir}}", threshold=args.threshold
+    )
     print(f"preflight lint on {DRAFTS.name}: {ours['n_scored']}/{ours['n_labelled']} scored")
     print(f"  ROC AUC   {ours['roc_auc']:.4f}")
-    print(f"  threshold {ours['threshold']}: precision {ours['precision']:.4f}  "
-          f"recall {ours['recall']:.4f}  false-positive rate {ours['false_positive_rate']:.4f}"
-          f"  (TP {ours['tp']} FP {ours['fp']} TN {ours['tn']} FN {ours['fn']})")
+    print(
+        f"  threshold {ours['threshold']}: precision {ours['precision']:.4f}  "
+        f"recall {ours['recall']:.4f}  false-positive rate {ours['false_positive_rate']:.4f}"
+        f"  (TP {ours['tp']} FP {ours['fp']} TN {ours['tn']} FN {ours['fn']})"
+    )
     for source, row in ours["per_source"].items():
         print(f"  {source:32} n={row['n']:4}  flagged {row['flagged_rate']:.3f}")
     ours_rate = ours["msgs_per_s"]
@@ -77,11 +98,16 @@ def main() -> None:
         print("SpamAssassin is not installed (apt-get install -y spamassassin): no speed ratio")
         return
     site = sa_site_dir()
-    peer = evaluate(f"perl {SPAM / 'peers' / 'sa_scan.pl'} {site} {{dir}}",
-                    threshold=args.threshold, limit=args.sa_sample)
+    peer = evaluate(
+        f"perl {SPAM / 'peers' / 'sa_scan.pl'} {site} {{dir}}",
+        threshold=args.threshold,
+        limit=args.sa_sample,
+    )
     peer_rate = peer["msgs_per_s"]
-    print(f"SpamAssassin (sa_scan.pl, local tests, no Bayes) on a {args.sa_sample}-message "
-          f"sample: {peer_rate:.1f} msgs/s, ROC AUC {peer['roc_auc']:.4f}")
+    print(
+        f"SpamAssassin (sa_scan.pl, local tests, no Bayes) on a {args.sa_sample}-message "
+        f"sample: {peer_rate:.1f} msgs/s, ROC AUC {peer['roc_auc']:.4f}"
+    )
     print(f"speed ratio preflight / SpamAssassin: {ours_rate / peer_rate:.1f}x")
 
 

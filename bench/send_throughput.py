@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from preflight.campaign import BuiltMessages, CampaignRun, build_for, prepare_campaign
+from preflight.campaign import CampaignRun
 from preflight.campaign_config import load_campaign
 from preflight.clock import SystemClock
 from preflight.ledger import Ledger
+from preflight.prepare import BuiltMessages, build_for, prepare_campaign
 from preflight.resources import shipped_dir
 from preflight.templates import load_template
 

@@ -1,390 +1,36 @@
-"""The send loop that joins the pieces: validate, queue, pace, send, classify, record.
+"""The send loop that joins the pieces, and the plan that predicts it.
 
-Three entry points, each a thin pipeline over the library:
-
-* :func:`validate_rows` streams the recipients file through the address checks, the
-  template, the MIME builder and the linter (the gate), one row at a time, so 100,000 rows
-  never sit in memory; :func:`prepare_campaign` stores the verdicts in the ledger.
-* :func:`plan_campaign` runs the scheduler with no clock at all: what goes out when.
-* :class:`CampaignRun` sends the queued rows, committing every state change per message
-  (``sending`` before DATA), so a killed process never sends a message twice.
+:class:`CampaignRun` sends a prepared campaign's queue (see :mod:`preflight.prepare`),
+committing every state change per message (``sending`` before DATA), so a killed process
+never sends a message twice. :func:`plan_campaign` runs the very same scheduler with no clock
+and no network: what goes out when.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 import random
-import re
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
-from pathlib import Path
 
-from preflight.addresses import AddressChecker
 from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
-from preflight.draft import Draft
-from preflight.errors import InputError, TemplateError
+from preflight.errors import InputError
 from preflight.ledger import Ledger
-from preflight.ledger.messages import AttemptResult, RowRecord, epoch, iso
+from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
-from preflight.lint.linter import lint_draft
-from preflight.message import build_message, make_message_id
 from preflight.policy import decide, hard_bounce_brake
+from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
 from preflight.smtp import LoginRefused, MailboxConnection, MailboxUnavailable, SmtpReply
-from preflight.templates import Template, load_template
+from preflight.templates import Template
 
 # A mailbox that cannot be reached is retried after these delays, then paused.
 CONNECT_BACKOFF = (60.0, 300.0, 900.0, 3600.0)
-_STORE_BATCH = 1000
-_POOL_BATCH = 200
-_POOL_MIN_BYTES = 100_000  # about 2,000 rows
-_KEEP_EXAMPLES = 20
-_DATE_LINE = re.compile(rb"(?m)^Date: [^\r\n]*")
-
-
-class BuiltMessages:
-    """Messages built (and linted) during validation, kept as bytes for the send loop.
-
-    What is sent is then byte for byte what the gate linted, and the MIME work is not done
-    twice; only the Date line is brought up to the moment of sending. A byte budget bounds
-    the memory: rows past it are simply built again when their turn comes.
-    """
-
-    def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
-        self.budget = budget_bytes
-        self.used = 0
-        self._items: dict[str, tuple[bytes, str]] = {}
-
-    def keep(self, recipient: str, payload: bytes, message_id: str) -> None:
-        if self.used + len(payload) > self.budget or recipient in self._items:
-            return
-        self._items[recipient] = (payload, message_id)
-        self.used += len(payload)
-
-    def take(self, recipient: str, when: datetime) -> tuple[bytes, str] | None:
-        item = self._items.pop(recipient, None)
-        if item is None:
-            return None
-        payload, message_id = item
-        self.used -= len(payload)
-        dated = _DATE_LINE.sub(b"Date: " + format_datetime(when).encode(), payload, count=1)
-        return dated, message_id
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-# -- validation -----------------------------------------------------------------------------
-
-
-@dataclass
-class RowOutcome:
-    """One recipients-file row after the gate."""
-
-    seq: int
-    line: int
-    recipient: str
-    fields: dict[str, str]
-    state: str  # queued | skipped | duplicate
-    detail: str | None = None
-    score: float | None = None
-    warnings: tuple[str, ...] = ()
-    payload: bytes | None = None  # the exact message, when asked for
-    message_id: str | None = None
-
-
-@dataclass
-class Validation:
-    """The pre-send summary."""
-
-    rows: int = 0
-    queued: int = 0
-    skipped_address: int = 0
-    skipped_lint: int = 0
-    skipped_other: int = 0
-    duplicates: int = 0
-    warnings: int = 0
-    score_min: float | None = None
-    score_max: float | None = None
-    examples: list[str] = field(default_factory=list)  # "line 7 a@b: why" (first few)
-    warning_examples: list[str] = field(default_factory=list)
-
-    @property
-    def skipped(self) -> int:
-        return self.skipped_address + self.skipped_lint + self.skipped_other
-
-    def add(self, outcome: RowOutcome) -> None:
-        self.rows += 1
-        if outcome.score is not None:
-            low, high = self.score_min, self.score_max
-            self.score_min = outcome.score if low is None else min(low, outcome.score)
-            self.score_max = outcome.score if high is None else max(high, outcome.score)
-        if outcome.warnings:
-            self.warnings += 1
-            if len(self.warning_examples) < _KEEP_EXAMPLES:
-                self.warning_examples.append(
-                    f"line {outcome.line} {outcome.recipient}: {'; '.join(outcome.warnings)}"
-                )
-        if outcome.state == "queued":
-            self.queued += 1
-            return
-        if outcome.state == "duplicate":
-            self.duplicates += 1
-        elif (outcome.detail or "").startswith("address"):
-            self.skipped_address += 1
-        elif (outcome.detail or "").startswith("lint"):
-            self.skipped_lint += 1
-        else:
-            self.skipped_other += 1
-        if len(self.examples) < _KEEP_EXAMPLES:
-            self.examples.append(f"line {outcome.line} {outcome.recipient}: {outcome.detail}")
-
-
-def check_columns(config: CampaignConfig, template: Template) -> None:
-    """Every template variable must be a column, or every row would fail the same way."""
-    with read_recipients(config.recipients) as reader:
-        columns = list(reader.columns)
-    missing = sorted(template.variables - set(columns))
-    if missing:
-        raise TemplateError(
-            f"the template uses {', '.join(missing)} but the recipients file has no such "
-            f"column (columns: {', '.join(columns)})",
-            file=config.recipients,
-            field=missing[0],
-        )
-
-
-def unsubscribe_headers(config: CampaignConfig, recipient: str) -> dict[str, str]:
-    return config.unsubscribe.headers(recipient)
-
-
-def build_for(
-    config: CampaignConfig,
-    template: Template,
-    fields: dict[str, str],
-    *,
-    mailbox: MailboxConfig,
-    recipient: str,
-    when: datetime,
-) -> tuple[EmailMessage, Draft]:
-    """Render, build and parse one message; raises our own errors on bad input."""
-    rendered = template.render(fields)
-    message = build_message(
-        rendered,
-        from_addr=mailbox.from_header,
-        to_addr=recipient,
-        extra_headers=unsubscribe_headers(config, recipient),
-        message_id=make_message_id(mailbox.domain),
-        date=when,
-    )
-    draft = Draft.from_message(
-        message, f"{template.name} [{recipient}]", personalization=rendered.personalization
-    )
-    return message, draft
-
-
-def _checked_rows(config: CampaignConfig, checker: AddressChecker) -> Iterator[RowOutcome]:
-    """Rows after the address checks, in file order (the checker keeps duplicate state, so
-    this part stays in one process)."""
-    with read_recipients(config.recipients) as reader:
-        for seq, row in enumerate(reader, 1):
-            verdict = checker.check(row.email, line=row.line)
-            recipient = normalize_address(verdict.normalized or row.email)
-            warnings = tuple(r.message for r in verdict.reasons if r.severity == "warn")
-            outcome = RowOutcome(
-                seq, row.line, recipient, dict(row.fields), "queued", warnings=warnings
-            )
-            if verdict.verdict == "reject":
-                outcome.state = "duplicate" if "duplicate" in verdict.codes else "skipped"
-                rejects = [r for r in verdict.reasons if r.severity == "reject"]
-                outcome.detail = "address: " + "; ".join(f"{r.message} ({r.fix})" for r in rejects)
-            yield outcome
-
-
-def gate_row(
-    config: CampaignConfig, template: Template, outcome: RowOutcome, now: datetime, keep: bool
-) -> RowOutcome:
-    """Render, build and lint one row that passed the address checks (in place)."""
-    if outcome.state != "queued":
-        return outcome
-    mailboxes = config.mailboxes
-    mailbox = mailboxes[(outcome.seq - 1) % len(mailboxes)]
-    try:
-        message, draft = build_for(
-            config,
-            template,
-            outcome.fields,
-            mailbox=mailbox,
-            recipient=outcome.recipient,
-            when=now,
-        )
-    except InputError as error:  # TemplateError, HeaderInjectionError, bad address
-        outcome.state = "skipped"
-        outcome.detail = f"message: {error}"
-        return outcome
-    report = lint_draft(draft, config.lint)
-    outcome.score = report.score
-    if not report.passed:
-        worst = sorted(report.findings, key=lambda f: -f.points)[:3]
-        outcome.state = "skipped"
-        outcome.detail = (
-            f"lint: score {report.score:g} is over the threshold {config.lint.threshold:g}"
-            f" ({', '.join(f'{f.code} {f.name}' for f in worst)})"
-        )
-    elif keep:
-        outcome.payload = message.as_bytes()
-        outcome.message_id = str(message["Message-ID"])
-    return outcome
-
-
-# Worker-process state for pooled validation: loaded once per worker.
-_WORKER: dict[str, object] = {}
-
-
-def _worker_init(config: CampaignConfig, template_path: Path) -> None:
-    _WORKER["config"] = config
-    _WORKER["template"] = load_template(template_path)
-
-
-def _worker_gate(batch: list[RowOutcome], now: datetime, keep: bool) -> list[RowOutcome]:
-    config = _WORKER["config"]
-    template = _WORKER["template"]
-    assert isinstance(config, CampaignConfig) and isinstance(template, Template)
-    return [gate_row(config, template, outcome, now, keep) for outcome in batch]
-
-
-def validation_workers(path: Path) -> int:
-    """Processes worth starting for a recipients file: rendering, MIME and lint are CPU
-    bound, but a worker costs a second of start-up, so small lists stay in-process."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return 1
-    return min(cpus or 1, 4) if size > _POOL_MIN_BYTES else 1
-
-
-def validate_rows(
-    config: CampaignConfig,
-    template: Template,
-    checker: AddressChecker,
-    *,
-    now: datetime,
-    keep_message: bool = False,
-    workers: int | None = None,
-) -> Iterator[RowOutcome]:
-    """Stream every row through the gate (addresses, template, headers, lint), in order.
-
-    ``keep_message`` fills each passing outcome's ``payload`` (the exact bytes). With more
-    than one worker, batches of rows are gated in a process pool, a bounded number in
-    flight, so memory stays flat however long the list is.
-    """
-    rows = _checked_rows(config, checker)
-    count = validation_workers(config.recipients) if workers is None else workers
-    if count <= 1:
-        for outcome in rows:
-            yield gate_row(config, template, outcome, now, keep_message)
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding a loop
-    with ProcessPoolExecutor(
-        max_workers=count,
-        mp_context=context,
-        initializer=_worker_init,
-        initargs=(config, template.path),
-    ) as pool:
-        pending: deque[Future[list[RowOutcome]]] = deque()
-        batch: list[RowOutcome] = []
-        for outcome in rows:
-            batch.append(outcome)
-            if len(batch) >= _POOL_BATCH:
-                pending.append(pool.submit(_worker_gate, batch, now, keep_message))
-                batch = []
-                if len(pending) >= count * 3:
-                    yield from pending.popleft().result()
-        if batch:
-            pending.append(pool.submit(_worker_gate, batch, now, keep_message))
-        while pending:
-            yield from pending.popleft().result()
-
-
-def prepare_campaign(
-    config: CampaignConfig,
-    ledger: Ledger,
-    template: Template,
-    *,
-    now: datetime,
-    built: BuiltMessages | None = None,
-    workers: int | None = None,
-) -> tuple[int, Validation]:
-    """Validate every row and store the verdicts; returns the campaign id and the summary.
-
-    With ``built``, the messages that pass are kept for :class:`CampaignRun` to send as is.
-    """
-    campaign = ledger.campaign_id(config.name, iso(now))
-    checker = AddressChecker(ledger.suppression)
-    summary = Validation()
-    batch: list[RowRecord] = []
-    stamp = iso(now)
-    keep = built is not None
-    for outcome in validate_rows(
-        config, template, checker, now=now, keep_message=keep, workers=workers
-    ):
-        summary.add(outcome)
-        if outcome.state == "duplicate":
-            continue  # the first row of that mailbox is the one kept
-        if built is not None and outcome.payload is not None and outcome.message_id:
-            built.keep(outcome.recipient, outcome.payload, outcome.message_id)
-        batch.append(
-            RowRecord(
-                seq=outcome.seq,
-                line=outcome.line,
-                recipient=outcome.recipient,
-                fields=outcome.fields,
-                state=outcome.state,
-                detail=outcome.detail,
-                lint_score=outcome.score,
-            )
-        )
-        if len(batch) >= _STORE_BATCH:
-            ledger.store_rows(campaign, batch, stamp)
-            batch.clear()
-    if batch:
-        ledger.store_rows(campaign, batch, stamp)
-    return campaign, summary
-
-
-def write_dry_run(
-    config: CampaignConfig,
-    ledger: Ledger,
-    template: Template,
-    directory: Path,
-    *,
-    now: datetime,
-    limit: int | None = None,
-) -> tuple[Validation, int]:
-    """Write the exact .eml of every message that would be sent; the ledger is only read."""
-    directory.mkdir(parents=True, exist_ok=True)
-    checker = AddressChecker(ledger.suppression)
-    summary = Validation()
-    written = 0
-    for outcome in validate_rows(config, template, checker, now=now, keep_message=True):
-        summary.add(outcome)
-        if outcome.payload is None or (limit is not None and written >= limit):
-            continue
-        safe = "".join(c if c.isalnum() or c in "._@-" else "_" for c in outcome.recipient)
-        (directory / f"{outcome.seq:06d}-{safe}.eml").write_bytes(outcome.payload)
-        written += 1
-    return summary, written
 
 
 # -- scheduling -------------------------------------------------------------------------------
@@ -791,24 +437,17 @@ class CampaignRun:
         if failures >= len(CONNECT_BACKOFF):
             self._pause(dispatcher, mailbox, f"{error} (gave up after {failures + 1} tries)")
             return
-        schedule = dispatcher.mailboxes[mailbox]
         wait = CONNECT_BACKOFF[failures]
-        schedule.not_before = max(schedule.not_before, self.clock.now().timestamp() + wait)
+        dispatcher.mailboxes[mailbox].hold_until(self.clock.now().timestamp() + wait)
         self.stats.last = f"{mailbox}: {error}; retrying in {wait:g} s"
 
 
 __all__ = [
-    "BuiltMessages",
+    "CONNECT_BACKOFF",
     "CampaignRun",
     "Plan",
-    "RowOutcome",
     "RunStats",
-    "Validation",
     "build_dispatcher",
-    "check_columns",
     "plan_campaign",
     "plan_recipients",
-    "prepare_campaign",
-    "validate_rows",
-    "write_dry_run",
 ]

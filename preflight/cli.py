@@ -8,6 +8,7 @@ errors into one line on stderr and an exit code, never a traceback.
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from typing import Any
 
 import click
@@ -17,9 +18,40 @@ from typer.core import TyperGroup
 from preflight import __version__
 from preflight.errors import PreflightError
 
+# Command name -> the family module that registers it, in the order `--help` lists them.
+# Families are imported only when one of their commands runs: `preflight bounces classify`
+# must not pay for dnspython, and `preflight lint` not for aiosmtplib.
+COMMAND_FAMILIES: dict[str, str] = {
+    "lint": "lint",
+    "rules": "lint",
+    "check": "check",
+    "check-domain": "check",
+    "warmup": "send",
+    "plan": "send",
+    "send": "send",
+    "status": "send",
+    "demo": "send",
+    "bounces": "bounces",
+}
+
+
+def _family_group(family: str) -> click.Group:
+    holder = typer.Typer()
+    import_module(f"preflight.commands.{family}").register(holder)
+    return typer.main.get_group(holder)
+
 
 class PreflightGroup(TyperGroup):
-    """A command group that reports :class:`PreflightError` as one line."""
+    """The top-level group: lazy command families; PreflightError reported as one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_FAMILIES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        family = COMMAND_FAMILIES.get(cmd_name)
+        if family is None:
+            return super().get_command(ctx, cmd_name)
+        return _family_group(family).get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,14 +84,3 @@ def main(
     ),
 ) -> None:
     """preflight: fix outbound mail before and while you send it."""
-
-
-def _register_commands() -> None:
-    # Explicit, ordered list: the help output follows it.
-    from preflight.commands import bounces, check, lint, send
-
-    for family in (lint, check, send, bounces):
-        family.register(app)
-
-
-_register_commands()

@@ -15,17 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from preflight.campaign import (
-    BuiltMessages,
-    CampaignRun,
-    RunStats,
-    Validation,
-    check_columns,
-    prepare_campaign,
-)
+from preflight.campaign import CampaignRun, RunStats
 from preflight.campaign_config import CampaignConfig, load_campaign
 from preflight.clock import LoopClock
 from preflight.ledger import Ledger
+from preflight.prepare import BuiltMessages, Validation, check_columns, prepare_campaign
 from preflight.sink import Reply, Sink
 from preflight.templates import load_template
 

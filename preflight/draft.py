@@ -10,8 +10,8 @@ traceback.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.message
-import email.policy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from preflight.lint.htmlview import HtmlView, analyse_html
 
 # Bounds that keep parsing linear and small whatever the input is.
 MAX_DRAFT_BYTES = 64 * 1024 * 1024  # a bigger .eml is not a draft anyone should send
-MAX_MIME_PARTS = 500  # parts looked at; more are counted but ignored
+MAX_MIME_PARTS = 500  # MIME parts looked at; any beyond are ignored
 MAX_MIME_DEPTH = 20  # multipart nesting followed
 MAX_TEXT_CHARS = 1_000_000  # plain text analysed
 MAX_HEADER_CHARS = 10_000  # one decoded header value
@@ -41,6 +41,16 @@ class Personalization:
 
     subject_vars: frozenset[str]
     first_line_vars: frozenset[str]
+
+
+@dataclass(frozen=True)
+class WordShapes:
+    """Counts of word shapes in the body, taken in one pass for the caps and title-case rules."""
+
+    words: int
+    capitals: int  # words of 3+ letters written in capitals ("FREE")
+    long_words: int  # words of 4+ letters
+    capitalised: int  # 4+ letter words with only the first letter a capital ("Free")
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,20 @@ class Draft:
     def body_words(self) -> list[str]:
         """The words (letters only) of :attr:`body`."""
         return _LETTER_WORD_RE.findall(self.body)
+
+    @cached_property
+    def word_shapes(self) -> WordShapes:
+        capitals = long_words = capitalised = 0
+        for word in self.body_words:
+            if len(word) < 3:
+                continue
+            if word.isupper():
+                capitals += 1
+            if len(word) > 3:
+                long_words += 1
+                if word[0].isupper() and word[1:].islower():
+                    capitalised += 1
+        return WordShapes(len(self.body_words), capitals, long_words, capitalised)
 
     @cached_property
     def word_count(self) -> int:

@@ -101,17 +101,13 @@ async def check_rows_dns(
     Rows already rejected offline are not looked up. Output order is the file's: a row
     waits for its domain's answer while up to ``window`` later rows start theirs.
     """
-    tasks: dict[str, asyncio.Task[MailHost]] = {}
-    pending: deque[tuple[CheckedRow, asyncio.Task[MailHost] | None]] = deque()
+    pending: deque[tuple[CheckedRow, MailHost | asyncio.Future[MailHost] | None]] = deque()
     for count, checked in enumerate(check_rows(reader, checker), start=1):
         verdict = checked.verdict
-        task = None
+        lookup: MailHost | asyncio.Future[MailHost] | None = None
         if verdict.domain and verdict.verdict != "reject":
-            task = tasks.get(verdict.domain)
-            if task is None:
-                task = asyncio.ensure_future(mailhosts.check(verdict.domain))
-                tasks[verdict.domain] = task
-        pending.append((checked, task))
+            lookup = mailhosts.known(verdict.domain) or mailhosts.start(verdict.domain)
+        pending.append((checked, lookup))
         if count % 16 == 0:
             await asyncio.sleep(0)  # let the lookups started so far make progress
         while pending and (len(pending) > window or _ready(pending[0][1])):
@@ -120,14 +116,16 @@ async def check_rows_dns(
         yield await _joined(*pending.popleft())
 
 
-def _ready(task: asyncio.Task[MailHost] | None) -> bool:
-    return task is None or task.done()
+def _ready(lookup: MailHost | asyncio.Future[MailHost] | None) -> bool:
+    return not isinstance(lookup, asyncio.Future) or lookup.done()
 
 
-async def _joined(checked: CheckedRow, task: asyncio.Task[MailHost] | None) -> CheckedRow:
-    if task is None:
+async def _joined(
+    checked: CheckedRow, lookup: MailHost | asyncio.Future[MailHost] | None
+) -> CheckedRow:
+    if lookup is None:
         return checked
-    host = await task
+    host = await lookup if isinstance(lookup, asyncio.Future) else lookup
     reasons = host.reasons()
     if not reasons:
         return checked

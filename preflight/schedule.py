@@ -11,7 +11,7 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,10 @@ class MailboxSchedule:
         self.rng = rng
         self.slowdown = 1.0
         self.not_before = 0.0
+        self._span: tuple[float, float, date] = (0.0, 0.0, date.min)
+        # (asked at, answer): valid for any later "now" up to the answer, until a send,
+        # a slow-down or a hold changes the mailbox's state.
+        self._cached: tuple[float, float | None] | None = None
         self._days: dict[date, _Day] = {}
         self.sent_on: dict[date, int] = {}
         self._recent: deque[float] = deque()
@@ -80,7 +84,15 @@ class MailboxSchedule:
             self.not_before = self._recent[-1] + delay_range[0]
 
     def local_date(self, when: float) -> date:
-        return datetime.fromtimestamp(when, self.window.tz).date()
+        # The last day looked up answers most calls without a time-zone conversion.
+        if self._span[0] <= when < self._span[1]:
+            return self._span[2]
+        day = datetime.fromtimestamp(when, self.window.tz).date()
+        tz = self.window.tz
+        start = datetime.combine(day, time(), tz).timestamp()
+        end = datetime.combine(day + timedelta(days=1), time(), tz).timestamp()
+        self._span = (start, end, day)
+        return day
 
     def _day(self, day: date) -> _Day:
         info = self._days.get(day)
@@ -108,6 +120,14 @@ class MailboxSchedule:
 
     def earliest(self, now: float) -> float | None:
         """The first moment at or after ``now`` this mailbox may send; None if never."""
+        cached = self._cached
+        if cached is not None and cached[0] <= now and (cached[1] is None or now <= cached[1]):
+            return cached[1]
+        answer = self._search(now)
+        self._cached = (now, answer)
+        return answer
+
+    def _search(self, now: float) -> float | None:
         recent = self._recent
         # Forget only what is over an hour older than `now`: the tentative times below run
         # ahead of `now`, and a caller may still ask about an earlier moment next.
@@ -135,6 +155,7 @@ class MailboxSchedule:
 
     def record(self, when: float) -> None:
         """A send attempt started at ``when``: it counts against today's and this hour's cap."""
+        self._cached = None
         self._count(when)
         low, high = self.delay_range
         delay = (low if high <= low else self.rng.uniform(low, high)) * self.slowdown
@@ -145,8 +166,14 @@ class MailboxSchedule:
         self.sent_on[day] = self.sent_on.get(day, 0) + 1
         self._recent.append(when)
 
+    def hold_until(self, when: float) -> None:
+        """Send nothing before ``when`` (a server that cannot be reached right now)."""
+        self._cached = None
+        self.not_before = max(self.not_before, when)
+
     def slow_down(self, when: float, factor: float) -> None:
         """A rate answer (421, 4.7.0): longer delays from now on, and a pause now."""
+        self._cached = None
         self.slowdown *= factor
         high = self.delay_range[1]
         self.not_before = max(self.not_before, when + max(high, 60.0) * self.slowdown)
@@ -176,16 +203,16 @@ class DomainCap:
         self._sends.setdefault(domain, deque()).append(when)
 
 
-@dataclass(order=True)
+@dataclass
 class QueuedMessage:
     """A message waiting for its turn. ``seq`` keeps the recipients file's order."""
 
     seq: int
-    row_id: int = field(compare=False)
-    recipient: str = field(compare=False)
-    domain: str = field(compare=False)
-    not_before: float = field(default=0.0, compare=False)
-    attempts: int = field(default=0, compare=False)
+    row_id: int
+    recipient: str
+    domain: str
+    not_before: float = 0.0
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -209,7 +236,7 @@ class Dispatcher:
         self.mailboxes = dict(mailboxes)
         self.domain_cap = domain_cap
         self.paused: set[str] = set()
-        self._queues: dict[str, list[QueuedMessage]] = {}
+        self._queues: dict[str, list[tuple[int, QueuedMessage]]] = {}
         self._ready: list[tuple[int, str]] = []
         self._waiting: list[tuple[float, str]] = []
         self._waiting_set: set[str] = set()
@@ -230,8 +257,8 @@ class Dispatcher:
 
     def _enqueue(self, message: QueuedMessage) -> None:
         queue = self._queues.setdefault(message.domain, [])
-        heapq.heappush(queue, message)
-        if message.domain not in self._waiting_set and queue[0] is message:
+        heapq.heappush(queue, (message.seq, message))
+        if message.domain not in self._waiting_set and queue[0][1] is message:
             heapq.heappush(self._ready, (message.seq, message.domain))
 
     def pause(self, mailbox: str) -> None:
@@ -248,16 +275,20 @@ class Dispatcher:
         or out of plan).
         """
         while True:
-            best: tuple[float, int, str] | None = None
+            mailbox: str | None = None
+            when = 0.0
+            used = 0
             for name, schedule in self.mailboxes.items():
                 if name in self.paused:
                     continue
-                when = schedule.earliest(now)
-                if when is not None and (best is None or (when, self._used[name]) < best[:2]):
-                    best = (when, self._used[name], name)
-            if best is None:
+                candidate = schedule.earliest(now)
+                if candidate is None:
+                    continue
+                turn = self._used[name]
+                if mailbox is None or candidate < when or (candidate == when and turn < used):
+                    mailbox, when, used = name, candidate, turn
+            if mailbox is None:
                 return None
-            when, _, mailbox = best
             self._release(when)
             message = self._pop_ready()
             if message is not None:
@@ -281,17 +312,17 @@ class Dispatcher:
             self._waiting_set.discard(domain)
             queue = self._queues.get(domain)
             if queue:
-                heapq.heappush(self._ready, (queue[0].seq, domain))
+                heapq.heappush(self._ready, (queue[0][0], domain))
 
     def _pop_ready(self) -> QueuedMessage | None:
         while self._ready:
             seq, domain = heapq.heappop(self._ready)
             queue = self._queues.get(domain)
-            if domain in self._waiting_set or not queue or queue[0].seq != seq:
+            if domain in self._waiting_set or not queue or queue[0][0] != seq:
                 continue  # a stale entry
-            message = heapq.heappop(queue)
+            _, message = heapq.heappop(queue)
             if queue:
-                heapq.heappush(self._ready, (queue[0].seq, domain))
+                heapq.heappush(self._ready, (queue[0][0], domain))
             return message
         return None
 

@@ -17,6 +17,7 @@ import asyncio
 import fnmatch
 import ipaddress
 import mailbox
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -180,7 +181,11 @@ class Sink:
         host: str = "127.0.0.1",
         port: int = 0,
         maildir: Path | None = None,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
     ) -> None:
+        """``tls`` (a server context) offers STARTTLS, or with ``implicit_tls`` wraps the
+        whole connection (port 465 style)."""
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the sink listens on loopback only")
         self.faults: list[Fault] = list(faults)
@@ -188,6 +193,8 @@ class Sink:
         self.port = port
         self.received: list[Received] = []
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
+        self.tls = tls
+        self.implicit_tls = implicit_tls
         self._server: asyncio.Server | None = None
         self._lock = threading.Lock()
 
@@ -207,10 +214,14 @@ class Sink:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         handler = _Handler(self)
+        starttls = None if self.implicit_tls else self.tls
         self._server = await loop.create_server(
-            lambda: SMTP(handler, hostname="sink.localhost", ident="preflight-sink"),
+            lambda: SMTP(
+                handler, hostname="sink.localhost", ident="preflight-sink", tls_context=starttls
+            ),
             self.host,
             self.port,
+            ssl=self.tls if self.implicit_tls else None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 

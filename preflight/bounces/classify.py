@@ -30,7 +30,7 @@ STATUS_REASONS: dict[str, str] = {
     "4.1.7": "rejected",
     "4.1.8": "rejected",
     "4.1.9": "systemerror",
-    "4.2.1": "suspend",
+    "4.2.1": "blocked",
     "4.2.2": "mailboxfull",
     "4.2.3": "exceedlimit",
     "4.2.4": "filtered",
@@ -127,12 +127,14 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.25": "requireptr",
     "5.7.26": "authfailure",
     "5.7.27": "notaccept",
-    "5.7.515": "authfailure",
+    "5.7.28": "spamdetected",
+    "5.7.29": "authfailure",
+    "5.7.30": "failedstarttls",
 }
 
 # sisimai's internal codes for a reason when the message carries no real status code.
 PSEUDO_STATUS: dict[str, str] = {
-    "authfailure": "972",
+    "authfailure": "926",
     "badreputation": "975",
     "blocked": "971",
     "contenterror": "960",
@@ -160,7 +162,7 @@ PSEUDO_STATUS: dict[str, str] = {
     "toomanyconn": "945",
     "userunknown": "911",
     "undefined": "900",
-    "virusdetected": "971",
+    "virusdetected": "981",
     "requireptr": "973",
     "notcompliantrfc": "974",
     "failedstarttls": "976",
@@ -169,16 +171,22 @@ PSEUDO_STATUS: dict[str, str] = {
 _STATUS_RE = re.compile(r"(?<![\d.\w])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 _CODE_RE = re.compile(r"(?<![\d.\-\w#])([245][0-5]\d)(?:[ \-]|$)")
 
-# The SMTP command a reply answered, as servers and bounce notices name it.
-_COMMANDS = re.compile(
-    r"(?P<DATA>(?:in reply to|after|to) (?:the )?(?:end of )?(?:data|message)\b)"
-    r"|(?P<RCPT>(?:in reply to|after|to|our|with) (?:the )?rcpt(?: to)?\b|\[rcpt_to\]"
-    r"|does not like recipient)"
-    r"|(?P<MAIL>(?:in reply to|after|to|our) (?:the )?mail(?: from)?\b|\[mail_from\]"
-    r"|does not like sender)"
-    r"|(?P<EHLO>(?:in reply to|after|to) (?:the )?(?:ehlo|helo)\b)"
-    r"|(?P<STARTTLS>(?:in reply to|after|to) (?:the )?starttls\b)"
-    r"|(?P<CONN>after (?:the )?initial connection|while connected to|connection refused)",
+# SMTP commands as they appear (upper case) in replies and transcripts; the last one a text
+# names is the one the error answered ("RCPT TO:<a@b> ... 550 ..." after "MAIL FROM").
+_COMMAND_WORDS = re.compile(
+    r"(?<![\w@.\-])(HELO|EHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO|RCPT|DATA|QUIT|XFORWARD)"
+    r"(?![\w@.\-])"
+)
+# Yahoo's and others' bracketed command tags: "[RCPT_TO]", "[MAIL_FROM]".
+_COMMAND_TAG = re.compile(r"\[(RCPT_TO|MAIL_FROM|DATA|EHLO|HELO)\]")
+_SEQUENCE = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "XFORWARD")
+# Prose that names the command in lower case (Postfix "in reply to end of DATA command",
+# Exim "SMTP error from remote mail server after RCPT TO:", "after initial connection").
+_COMMAND_PROSE = re.compile(
+    r"(?:in reply to|after) (?:the )?(?:pipelined )?(?:end of )?"
+    r"(?P<word>rcpt|mail|data|ehlo|helo|starttls|auth)\b(?: from| to)?(?: command)?"
+    r"|(?P<conn>after (?:the )?initial connection|connected but greeting failed)",
+    re.IGNORECASE,
 )
 # A session transcript: the last command we sent before the error.
 _TRANSCRIPT = re.compile(r">>> ?(rcpt|mail|data|ehlo|helo|starttls|auth)\b", re.I)
@@ -256,19 +264,50 @@ class ReplyClass:
         return self.reason not in NOT_BOUNCES
 
 
-def is_hard(reason: str, status: str | None = None, code: int | None = None) -> bool:
+def is_temporary(text: str) -> bool:
+    """sisimai's test for a temporary failure: a 4xx code, or words that say so."""
+    found = find_status(text) or str(find_code(text) or "")
+    lowered = text.lower()
+    return found.startswith("4") or " temporar" in lowered or " persistent" in lowered
+
+
+def is_hard(
+    reason: str, status: str | None = None, code: int | None = None, text: str = ""
+) -> bool:
     """sisimai's hardbounce rule: permanent address problems, and a permanent notaccept."""
     if reason in HARD_REASONS:
         return True
-    if reason == "notaccept":
-        first = (status or "")[:1] or str(code or "")[:1]
-        return first != "4"
-    return False
+    if reason != "notaccept":
+        return False
+    evidence = f"{status or ''} {code or ''} {text}".strip()
+    if not evidence:
+        return True
+    first = (status or "")[:1] or str(code or "")[:1]
+    return first == "5" or not is_temporary(evidence)
 
 
 def pseudo_status(reason: str, temporary: bool = False) -> str:
     """sisimai's internal status for a reason, used when a message carries no real code."""
+    if temporary and reason in ("hasmoved", "hostunknown", "userunknown"):
+        temporary = False  # no temporary form exists for these
     return f"{4 if temporary else 5}.0.{PSEUDO_STATUS.get(reason, '900')}"
+
+
+_CONTINUED = re.compile(r"(?<![\d.])([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})?\s*")
+
+
+def sweep_reply(text: str) -> str:
+    """A multi-line SMTP reply as one line: "550-5.7.1 a 550-5.7.1 b 550 5.7.1 c" → "550 5.7.1 a b c".
+
+    Servers repeat the code on every line; phrase matching needs the words side by side.
+    """
+    first = _CONTINUED.search(text)
+    if first is None:
+        return text
+    code, status = first.group(1), first.group(2) or ""
+    marks = re.compile(rf"(?<![\d.]){code}[ -]{re.escape(status) if status else ''}\s*")
+    rest = " ".join(marks.sub(" ", text).split())
+    return " ".join(part for part in (code, status, rest) if part)
 
 
 def find_status(text: str) -> str | None:
@@ -290,12 +329,31 @@ def find_code(text: str) -> int | None:
 
 def find_command(text: str) -> str | None:
     """The SMTP command a reply answered ("RCPT", "DATA", ...), when the text names it."""
+    if not text:
+        return None
     sent = _TRANSCRIPT.findall(text) if _TRANSCRIPT_MARK in text else []
     if sent:
         word = sent[-1].upper()
         return "EHLO" if word == "HELO" else word
-    match = _COMMANDS.search(text.lower())
-    return match.lastgroup if match else None
+    tag = _COMMAND_TAG.search(text)
+    if tag:
+        return _word(tag.group(1).split("_")[0])
+    prose = _COMMAND_PROSE.search(text)
+    if prose:
+        if prose.group("conn"):
+            return "CONN"
+        word = prose.group("word").upper()
+        return "EHLO" if word == "HELO" else word
+    words = {_word(w) for w in _COMMAND_WORDS.findall(text)}
+    if words:
+        # The furthest step of the session the text mentions is the one that failed.
+        return max(words, key=_SEQUENCE.index)
+    return None
+
+
+def _word(found: str) -> str:
+    word = found.split(" ")[0]
+    return "EHLO" if word == "HELO" else word
 
 
 @dataclass(frozen=True)
@@ -359,6 +417,11 @@ def _probe(reason: str, f: _Facts) -> bool:
         return named == reason or says(reason, text)
     if reason == "suspend":
         return f.code == 525 or says(reason, text)
+    if reason == "mesgtoobig":
+        # 5.2.3 is the per-mailbox limit (exceedlimit), whatever the text calls it.
+        if named == "exceedlimit":
+            return False
+        return named == reason or says(reason, text)
     if reason == "norelaying":
         return f.command not in ("CONN", "EHLO", "HELO") and says(reason, text)
     if reason in ("hasmoved", "notcompliantrfc", "badreputation", "speeding"):
@@ -374,7 +437,7 @@ def reason_for(
     command: str | None = None,
     hint: str | None = None,
     action: str | None = None,
-    smtp_diagnostic: bool = True,
+    diagnostic_type: str = "",
 ) -> str:
     """The sisimai reason name for a reply code, status and diagnostic text.
 
@@ -399,10 +462,12 @@ def reason_for(
         command=command,
         hint=hint or "",
     )
-    for reason in _ORDER0:
-        if _probe(reason, facts):
-            return reason
-    found = _another(facts, action, smtp_diagnostic)
+    smtp = diagnostic_type in ("", "SMTP")
+    if smtp:
+        for reason in _ORDER0:
+            if _probe(reason, facts):
+                return reason
+    found = _another(facts, action, diagnostic_type)
     if found:
         return found
     if action == "delayed":
@@ -412,11 +477,11 @@ def reason_for(
     return "onhold" if lowered else "undefined"
 
 
-def _another(f: _Facts, action: str | None, smtp_diagnostic: bool) -> str:
+def _another(f: _Facts, action: str | None, diagnostic_type: str) -> str:
     if f.hint and f.hint not in ("undefined", "onhold"):
         return f.hint
     named = f.status_name
-    if named in RETRY_REASONS or not named or not smtp_diagnostic:
+    if named in RETRY_REASONS or not named or diagnostic_type not in ("", "SMTP"):
         found = first_said(_ORDER1, f.text)
         if found:
             return found
@@ -427,6 +492,8 @@ def _another(f: _Facts, action: str | None, smtp_diagnostic: bool) -> str:
             return "contenterror"
         if prefix in ("5.7", "4.7"):
             return "securityerror"
+        if diagnostic_type.startswith("X-UNIX"):
+            return "mailererror"  # a local program (a pipe, a filter) failed
         if f.code is not None and (400 < f.code < 408 or 500 < f.code < 508):
             return "syntaxerror"
         if action in ("delayed", "expired"):
@@ -444,6 +511,7 @@ def classify_reply(
     command: str | None = None,
     hint: str | None = None,
     action: str | None = None,
+    diagnostic_type: str = "",
 ) -> ReplyClass:
     """Classify an SMTP reply or a bounce record's status and diagnostic.
 
@@ -457,7 +525,15 @@ def classify_reply(
         code = find_code(text)
     if command is None:
         command = find_command(text)
-    reason = reason_for(code, status, text, command=command, hint=hint, action=action)
+    reason = reason_for(
+        code,
+        status,
+        text,
+        command=command,
+        hint=hint,
+        action=action,
+        diagnostic_type=diagnostic_type.upper(),
+    )
     return ReplyClass(reason=reason, hard=is_hard(reason, status, code), status=status, code=code)
 
 
@@ -471,6 +547,8 @@ __all__ = [
     "find_status",
     "find_statuses",
     "is_hard",
+    "is_temporary",
     "pseudo_status",
     "reason_for",
+    "sweep_reply",
 ]

@@ -26,6 +26,10 @@ class Finding:
     # Text that helps classification but is not the recipient's own diagnostic (the
     # notice's prose), used when the diagnostic alone says nothing.
     context: str = ""
+    # The remote server that answered ("Remote-MTA", "host mx.example.com[...] said").
+    remote_host: str = ""
+    # The Diagnostic-Code type ("SMTP", "X-UNIX", ...); "" when the notice does not say.
+    diagnostic_type: str = ""
 
 
 @dataclass(frozen=True)

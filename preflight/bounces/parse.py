@@ -203,6 +203,16 @@ class ParsedMessage:
         return f"<{value.strip()}>" if value.strip() and "@" in value else None
 
     @cached_property
+    def local_host(self) -> str:
+        """The host that wrote the bounce: its Reporting-MTA, else the sender's domain."""
+        for block in self.report_blocks:
+            words = block.get("reporting-mta", "").split(";")[-1].split()
+            if words:
+                return words[0].strip("[].").lower()
+        found = ADDRESS_RE.findall(self.sender)
+        return found[0].rpartition("@")[2].lower() if found else ""
+
+    @cached_property
     def own_addresses(self) -> set[str]:
         """Addresses of the bounce's sender and of the original sender: never recipients."""
         found: set[str] = set()
@@ -266,6 +276,10 @@ def _walk(part: email.message.Message, parsed: ParsedMessage, top: bool) -> None
         for sub in part.get_payload():
             if isinstance(sub, email.message.Message):
                 _walk(sub, parsed, top=False)
+        return
+    if part.get_content_maintype() == "multipart":
+        # A multipart type whose boundary never occurs: the body is one flat text.
+        parsed.notice += part_text(part) + "\n"
         return
     if part.get_content_maintype() == "text" or ctype == "application/octet-stream":
         text = part_text(part)

@@ -762,7 +762,6 @@ PROVIDER_CODES: tuple[tuple[str, str], ...] = (
     ("sent to too many recipients this hour", "speeding"),
     ("spamhaus.org/query/bl", "blocked"),
     ("dd this user doesn't have a", "userunknown"),
-    ("dd sorry your message to", "userunknown"),
 )
 
 

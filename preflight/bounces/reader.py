@@ -7,16 +7,21 @@ from dataclasses import replace
 
 from preflight.bounces.classify import (
     NOT_BOUNCES,
+    RETRY_REASONS,
     classify_reply,
     find_code,
     find_command,
     find_status,
     is_hard,
+    is_temporary,
     pseudo_status,
+    sweep_reply,
 )
 from preflight.bounces.detectors import run_detectors
+from preflight.bounces.lda import agent_reason
 from preflight.bounces.model import BounceRecord, Finding
 from preflight.bounces.parse import ParsedMessage, read_message
+from preflight.bounces.rhost import Remote, host_in, remote_reason
 
 # A notice that says delivery is still being tried: a delay warning, not a final failure.
 _DELAY = re.compile(
@@ -59,16 +64,37 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
             original_message_id=message_id,
             detector=detector,
         )
+    finding = replace(finding, diagnostic=sweep_reply(finding.diagnostic))
     command = finding.command or find_command(finding.diagnostic) or find_command(finding.context)
+    hint = finding.reason
+    decided: str | None = None
+    if hint is None or hint in RETRY_REASONS:
+        # The agent that wrote into the mailbox, then the provider that answered, know
+        # their own messages better than the general phrase lists: their word is final.
+        status0 = finding.status or find_status(finding.diagnostic)
+        remote = Remote(
+            diagnostic=finding.diagnostic,
+            status=status0,
+            code=finding.replycode if finding.replycode is not None else find_code(
+                finding.diagnostic
+            ),
+            command=command,
+            host=(finding.remote_host or host_in(finding.diagnostic)
+                  or host_in(finding.context)).lower(),
+            domain=(finding.recipient or "").rpartition("@")[2].lower(),
+            local_host=parsed.local_host,
+        )
+        decided = agent_reason(finding.diagnostic, command) or remote_reason(remote)
     reply = classify_reply(
         finding.replycode,
         finding.status,
         finding.diagnostic,
         command=command,
-        hint=finding.reason,
+        hint=decided or hint,
         action=finding.action,
+        diagnostic_type=finding.diagnostic_type,
     )
-    reason = reply.reason
+    reason = decided or reply.reason
     if reason in _WEAK and finding.context:
         from_context = classify_reply(
             reply.code, reply.status, finding.context, command=command, action=finding.action
@@ -82,13 +108,16 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
         status = find_status(finding.context)
         code = code if code is not None else find_code(finding.context)
     if status is None:
-        temporary = (code is not None and 400 <= code < 500) or finding.action == "delayed"
-        status = pseudo_status(reason, temporary) if reason != "delivered" else "2.0.0"
+        if reason == "delivered":
+            status = "2.0.0"
+        else:
+            temporary = is_temporary(f"{code or ''} {finding.diagnostic}")
+            status = pseudo_status(reason, temporary)
     return BounceRecord(
         recipient=finding.recipient,
         status=status,
         reason=reason,
-        hard=is_hard(reason, status, code),
+        hard=is_hard(reason, status, code, finding.diagnostic),
         replycode=code,
         action=finding.action,
         diagnostic=finding.diagnostic,

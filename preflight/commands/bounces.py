@@ -93,7 +93,7 @@ def classify(
                         record.recipient or "-",
                         record.status or "-",
                         record.reason,
-                        "hard" if record.hard else "soft",
+                        "hard" if record.hard else "soft" if record.is_bounce else "-",
                         record.detector,
                     )
                 )

@@ -130,9 +130,13 @@ async def _run_dns(
     take: Callable[[CheckedRow], None],
     timeout: float,
 ) -> int:
-    mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout)))
-    async for checked in check_rows_dns(reader, checker, mailhosts):
-        take(checked)
+    lookups = Lookups(make_resolver(timeout=timeout), remember=False)
+    mailhosts = MailHostChecker(lookups)
+    try:
+        async for checked in check_rows_dns(reader, checker, mailhosts):
+            take(checked)
+    finally:
+        lookups.close()
     return mailhosts.domains_checked
 
 

@@ -170,16 +170,10 @@ def send(
 
     Example: preflight send campaign.toml --yes --limit 20
     """
-    from preflight.campaign import (
-        BuiltMessages,
-        CampaignRun,
-        check_columns,
-        plan_campaign,
-        prepare_campaign,
-        write_dry_run,
-    )
+    from preflight.campaign import CampaignRun, plan_campaign
     from preflight.clock import SystemClock
     from preflight.ledger.messages import iso
+    from preflight.prepare import BuiltMessages, check_columns, prepare_campaign, write_dry_run
     from preflight.templates import load_template
 
     config, opened = _open(campaign, ledger)

@@ -19,7 +19,6 @@ import dns.rdatatype
 import dns.resolver
 
 from preflight.dns.answer import Answer
-from preflight.dns.stub import StubResolver
 from preflight.errors import DnsError, UsageError
 
 ENV_VAR = "PREFLIGHT_NAMESERVER"
@@ -75,29 +74,45 @@ def make_resolver(
     return resolver
 
 
-class Lookups:
-    """Cached, bounded lookups for one run: each (name, type) is asked at most once.
+async def query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) -> Answer:
+    """Ask once; every outcome is an :class:`Answer`, never an exception."""
+    try:
+        result = await resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return Answer(name, rdtype, "nxdomain")
+    except dns.resolver.NoNameservers as error:
+        return Answer(name, rdtype, "servfail", error=str(error))
+    except dns.exception.Timeout as error:
+        return Answer(name, rdtype, "timeout", error=str(error))
+    except (dns.exception.DNSException, ValueError, OSError) as error:
+        return Answer(name, rdtype, "error", error=str(error) or type(error).__name__)
+    if result.rrset is None:
+        return Answer(name, rdtype, "nodata")
+    return Answer(name, rdtype, "ok", tuple(result.rrset))
 
-    ``resolver`` only says where to ask (its nameservers, port and lifetime); the questions go
-    through :class:`StubResolver`, which shares one socket between concurrent queries.
-    """
+
+class Lookups:
+    """Cached, bounded lookups for one run: each (name, type) is asked at most once."""
 
     def __init__(
-        self, resolver: dns.resolver.Resolver | None = None, *, concurrency: int = 64
+        self,
+        resolver: dns.asyncresolver.Resolver | None = None,
+        *,
+        concurrency: int = 64,
+        remember: bool = True,
     ) -> None:
-        config = resolver if resolver is not None else make_resolver()
-        self.stub = StubResolver(
-            [str(server) for server in config.nameservers],
-            port=config.port,
-            timeout=config.lifetime,
-        )
+        self.resolver = resolver if resolver is not None else make_resolver()
         self._limit = asyncio.Semaphore(concurrency)
+        # remember=False keeps only questions in flight (a caller that caches its own
+        # conclusions, like a list check, need not hold every answer's records).
+        self._remember = remember
         self._cache: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        self._count = 0
 
     @property
     def asked(self) -> int:
         """How many distinct queries were made."""
-        return len(self._cache)
+        return self._count
 
     async def get(self, name: str, rdtype: str) -> Answer:
         key = (name.rstrip(".").lower(), rdtype)
@@ -105,11 +120,26 @@ class Lookups:
         if pending is None:
             pending = asyncio.ensure_future(self._ask(*key))
             self._cache[key] = pending
+            self._count += 1
         return await asyncio.shield(pending)
 
+    def close(self) -> None:
+        """Nothing to release: dnspython opens a socket per query. Kept so callers can
+        scope a run with ``with Lookups(...)`` whatever the transport."""
+
+    def __enter__(self) -> Lookups:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     async def _ask(self, name: str, rdtype: str) -> Answer:
-        async with self._limit:
-            return await self.stub.query(name, rdtype)
+        try:
+            async with self._limit:
+                return await query(self.resolver, name, rdtype)
+        finally:
+            if not self._remember:
+                self._cache.pop((name, rdtype), None)
 
 
 def ascii_domain(domain: str, *, field: str = "DOMAIN") -> str:
@@ -131,4 +161,5 @@ __all__ = [
     "ascii_domain",
     "make_resolver",
     "parse_nameserver",
+    "query",
 ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preflight.address_data import suggest_domain
-from preflight.addresses import AddressChecker, mailbox_key
+from preflight.addresses import AddressChecker, _Validator, mailbox_key
 from preflight.ledger import Ledger
 
 # address, verdict, the reason codes, the suggestion
@@ -191,3 +194,34 @@ def test_suppression_lookup_is_given_lower_case_spellings() -> None:
 )
 def test_suggest_domain(domain: str, expected: tuple[str, str] | None) -> None:
     assert suggest_domain(domain) == expected
+
+
+DOMAINS = ["Gmail.com", "hengtong-valves.com", "例子.广告", "xn--fsqu00a.xn--4rr70v", "bücher.de"]
+
+
+@given(
+    local=st.text(
+        alphabet=st.sampled_from([*"abcXYZ019.+_-!#'é用ß", " ", '"', "@"]),
+        min_size=0,
+        max_size=70,
+    ),
+    domain=st.sampled_from(DOMAINS),
+)
+@settings(max_examples=300, deadline=None)
+def test_domain_cache_agrees_with_email_validator(local: str, domain: str) -> None:
+    warm = _Validator()
+    warm(f"warm@{domain}")  # the domain is now cached: the stand-in path is taken
+    address = f"{local}@{domain}"
+    try:
+        expected = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        with pytest.raises(EmailNotValidError):
+            warm(address)
+        return
+    got = warm(address)
+    assert (got.normalized, got.ascii_domain, got.smtputf8, got.ascii_email) == (
+        expected.normalized,
+        expected.ascii_domain,
+        bool(expected.smtputf8),
+        expected.ascii_email,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,11 @@ def write_list(tmp_path: Path, text: str = LIST) -> Path:
 
 
 async def run_dns(path: Path, timeout: float = 0.5, window: int = 2000) -> list[CheckedRow]:
-    mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout)))
-    with read_recipients(path, on_error="collect") as reader:
+    with (
+        Lookups(make_resolver(timeout=timeout)) as lookups,
+        read_recipients(path, on_error="collect") as reader,
+    ):
+        mailhosts = MailHostChecker(lookups)
         return [c async for c in check_rows_dns(reader, AddressChecker(), mailhosts, window=window)]
 
 
@@ -68,7 +72,11 @@ async def test_each_domain_is_looked_up_once(nameserver: LoopbackDNS, tmp_path: 
 
 
 async def test_find_mail_host(nameserver: LoopbackDNS) -> None:
-    lookups = Lookups(make_resolver(timeout=1))
+    with Lookups(make_resolver(timeout=1)) as lookups:
+        await _find_mail_hosts(lookups)
+
+
+async def _find_mail_hosts(lookups: Lookups) -> None:
     good = await find_mail_host(lookups, "good.example")
     assert (good.status, good.hosts) == ("mx", ("mx1.good.example", "mx2.good.example"))
     fallback = await find_mail_host(lookups, "webonly.example")
@@ -85,3 +93,15 @@ def test_offline_rows_and_summary(tmp_path: Path) -> None:
     assert summary.rows == 10
     assert dict(summary.verdicts) == {"ok": 7, "reject": 3}
     assert summary.as_dict()["reasons"] == {"duplicate": 1, "unreadable-row": 1, "domain-typo": 1}
+
+
+async def test_lookups_run_concurrently_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    zones = {f"d{i}.example": {"MX": "10 mx.shared.example."} for i in range(40)}
+    with LoopbackDNS(zones, delay=0.05) as server:
+        monkeypatch.setenv("PREFLIGHT_NAMESERVER", server.address)
+        with Lookups(make_resolver(timeout=5), concurrency=8) as lookups:
+            checker = MailHostChecker(lookups)
+            hosts = await asyncio.gather(*(checker.check(name) for name in zones))
+    assert {host.status for host in hosts} == {"mx"}
+    # With answers held back, several questions were waiting at once, never more than 8.
+    assert 2 <= server.most_held <= 8

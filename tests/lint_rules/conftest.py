@@ -41,7 +41,7 @@ def make_message(
     *,
     subject: str | None = "Valve castings for Nordic Pumps",
     text: str | None = GOOD_TEXT,
-    html: str | None | bool = True,
+    html: str | bool | None = True,
     sender: str = "Li Wei <li.wei@hangzhou-valves.com>",
     to: str = "Anna Berg <anna@nordic-pumps.se>",
     headers: Mapping[str, str] | None = None,

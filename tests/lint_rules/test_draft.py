@@ -41,8 +41,10 @@ def test_headers_and_parts_of_a_normal_draft(tmp_path: Path) -> None:
 
 
 def test_links_keep_their_visible_text_and_part() -> None:
-    html = ('<html><body><p>See <a href="https://hangzhou-valves.com/cat">our <b>catalogue</b>'
-            '</a> or <a href="mailto:li@hangzhou-valves.com">mail me</a>.</p></body></html>')
+    html = (
+        '<html><body><p>See <a href="https://hangzhou-valves.com/cat">our <b>catalogue</b>'
+        '</a> or <a href="mailto:li@hangzhou-valves.com">mail me</a>.</p></body></html>'
+    )
     msg = make_message(text="See https://hangzhou-valves.com/cat for drawings.", html=html)
     draft = Draft.from_message(msg, "links.eml")
     by_part = {(link.part, link.href, link.text) for link in draft.links}
@@ -56,8 +58,10 @@ def test_links_keep_their_visible_text_and_part() -> None:
 
 def test_images_remote_embedded_and_sized() -> None:
     png = b"\x89PNG" + b"\1" * 3000
-    html = ('<html><body><img src="https://cdn.example.com/a.png" width="600" height="200">'
-            '<img src="cid:logo@x"></body></html>')
+    html = (
+        '<html><body><img src="https://cdn.example.com/a.png" width="600" height="200">'
+        '<img src="cid:logo@x"></body></html>'
+    )
     msg = make_message(html=html)
     msg.get_payload()[1].add_related(png, "image", "png", cid="<logo@x>")
     draft = Draft.from_message(msg, "img.eml")
@@ -74,8 +78,11 @@ def test_attachment_size_is_the_decoded_size() -> None:
     msg = make_message(attachments=[("catalogue.pdf", "application/pdf", data)])
     draft = Draft.from_message(msg, "att.eml")
     (att,) = draft.attachments
-    assert (att.filename, att.content_type, att.size) == ("catalogue.pdf", "application/pdf",
-                                                         len(data))
+    assert (att.filename, att.content_type, att.size) == (
+        "catalogue.pdf",
+        "application/pdf",
+        len(data),
+    )
 
 
 def test_hidden_low_contrast_tiny_and_big_text_are_told_apart() -> None:
@@ -111,8 +118,10 @@ def test_deeply_nested_html_does_not_recurse() -> None:
 
 
 def test_unknown_charset_is_replaced_not_fatal(tmp_path: Path) -> None:
-    raw = (b"From: a@example.com\nSubject: =?x-unknown?q?caf=E9?=\n"
-           b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xe9 au lait\n")
+    raw = (
+        b"From: a@example.com\nSubject: =?x-unknown?q?caf=E9?=\n"
+        b"Content-Type: text/plain; charset=x-unknown\n\ncaf\xe9 au lait\n"
+    )
     draft = read_draft(write(tmp_path, raw))
     assert "caf" in draft.subject
     assert draft.text.startswith("caf")
@@ -127,8 +136,9 @@ def test_mbox_separator_line_is_skipped(tmp_path: Path) -> None:
 def test_mime_parts_are_bounded() -> None:
     msg = make_message()
     for i in range(MAX_MIME_PARTS + 50):
-        msg.add_attachment(b"x", maintype="application", subtype="octet-stream",
-                           filename=f"f{i}.bin")
+        msg.add_attachment(
+            b"x", maintype="application", subtype="octet-stream", filename=f"f{i}.bin"
+        )
     draft = Draft.from_message(msg, "many.eml")
     assert len(draft.attachments) < MAX_MIME_PARTS
 
@@ -164,8 +174,9 @@ def test_folder_is_a_draft_error(tmp_path: Path) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=3000))
-def test_any_bytes_parse_or_raise_draft_error(tmp_path_factory: pytest.TempPathFactory,
-                                              data: bytes) -> None:
+def test_any_bytes_parse_or_raise_draft_error(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "x.eml"
     path.write_bytes(data)
     try:
@@ -175,14 +186,25 @@ def test_any_bytes_parse_or_raise_draft_error(tmp_path_factory: pytest.TempPathF
     assert isinstance(draft.word_count, int)
 
 
-_HEADERISH = st.sampled_from([
-    b"Content-Type: multipart/mixed; boundary=b\n", b"Content-Type: text/html\n",
-    b"Content-Transfer-Encoding: base64\n", b"Content-Transfer-Encoding: quoted-printable\n",
-    b"Subject: =?utf-8?b?w6k=?=\n", b"From: \"x\" <@>\n", b"--b\n", b"--b--\n", b"\n",
-    b"<html><a href=\"http://[::1\">x</a><img src=cid:></html>\n", b"=E9=\n", b"AAAA====\n",
-    b"Content-Type: text/plain; charset=\"\"\n", b"Content-Disposition: attachment; filename=\n",
-    b"<font size=+99 color=#zzz style=\"font-size:1e999px\">t</font>\n",
-])
+_HEADERISH = st.sampled_from(
+    [
+        b"Content-Type: multipart/mixed; boundary=b\n",
+        b"Content-Type: text/html\n",
+        b"Content-Transfer-Encoding: base64\n",
+        b"Content-Transfer-Encoding: quoted-printable\n",
+        b"Subject: =?utf-8?b?w6k=?=\n",
+        b'From: "x" <@>\n',
+        b"--b\n",
+        b"--b--\n",
+        b"\n",
+        b'<html><a href="http://[::1">x</a><img src=cid:></html>\n',
+        b"=E9=\n",
+        b"AAAA====\n",
+        b'Content-Type: text/plain; charset=""\n',
+        b"Content-Disposition: attachment; filename=\n",
+        b'<font size=+99 color=#zzz style="font-size:1e999px">t</font>\n',
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

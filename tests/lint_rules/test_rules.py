@@ -16,7 +16,7 @@ from preflight.draft import Draft, Personalization
 from preflight.lint.rules import all_rules
 from preflight.lint.settings import LintSettings
 
-from .conftest import GOOD_TEXT, codes, findings, html_twin, make_draft
+from .conftest import GOOD_TEXT, codes, findings, html_twin, make_draft, make_message
 
 MB = 1024 * 1024
 SIGNATURE = "\nBest regards,\nLi Wei\nHangzhou Valves Co., Ltd.\n"
@@ -39,16 +39,23 @@ PROSE = (
 )
 
 ENTITY_WORD = "".join(f"&#{ord(c)};" for c in "Special")
-LINKS_11 = "".join(f'<p><a href="https://hangzhou-valves.com/p/{i}">part {i}</a></p>'
-                   for i in range(11))
-DOMAINS_5 = "".join(f'<p><a href="https://site{i}.example{i}.com/">catalogue {i}</a></p>'
-                    for i in range(5))
+LINKS_11 = "".join(
+    f'<p><a href="https://hangzhou-valves.com/p/{i}">part {i}</a></p>' for i in range(11)
+)
+DOMAINS_5 = "".join(
+    f'<p><a href="https://site{i}.example{i}.com/">catalogue {i}</a></p>' for i in range(5)
+)
 
 # (code, keyword arguments for make_draft, extra keyword arguments for the settings)
 FIRING: list[tuple[str, dict[str, Any]]] = [
     ("SUB001", {"subject": ""}),
-    ("SUB002", {"subject": "Following up on the stainless steel valve body castings we discussed "
-                           "at the Hannover fair last April"}),
+    (
+        "SUB002",
+        {
+            "subject": "Following up on the stainless steel valve body castings we discussed "
+            "at the Hannover fair last April"
+        },
+    ),
     ("SUB003", {"subject": "CHEAP VALVES FOR YOUR FACTORY"}),
     ("SUB004", {"subject": "Valve castings for you!"}),
     ("SUB005", {"subject": "Buy now: valve castings"}),
@@ -56,9 +63,16 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
     ("SUB007", {"subject": "Save 30% on valve castings"}),
     ("SUB008", {"subject": "Valve castings for Nordic Pumps      XJ7724"}),
     ("SUB009", {"subject": "ADV: valve castings"}),
-    ("TXT101", {"text": body("WE CAST STAINLESS VALVE BODIES FOR PUMP MAKERS IN GERMANY AND "
-                             "POLAND AND SHIP TO SWEDEN WITHIN THREE WEEKS. OUR FOUNDRY HAS "
-                             "WORKED WITH EUROPEAN BUYERS FOR TWELVE YEARS.")}),
+    (
+        "TXT101",
+        {
+            "text": body(
+                "WE CAST STAINLESS VALVE BODIES FOR PUMP MAKERS IN GERMANY AND "
+                "POLAND AND SHIP TO SWEDEN WITHIN THREE WEEKS. OUR FOUNDRY HAS "
+                "WORKED WITH EUROPEAN BUYERS FOR TWELVE YEARS."
+            )
+        },
+    ),
     ("TXT102", {"text": body(PROSE + " Call us today!!!")}),
     ("TXT103", {"text": body(PROSE + " No obligation, and you can refinance any time.")}),
     ("TXT104", {"text": body(PROSE + " Act now: this is urgent.")}),
@@ -68,30 +82,68 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
     ("TXT108", {"html": html_body(f"<p>{ENTITY_WORD} {ENTITY_WORD} offer</p>", PROSE)}),
     ("TXT109", {"text": body(PROSE + "\nName:\nAddress:\nPhone:\n")}),
     ("TXT110", {"text": body(PROSE + " Quality guaranteed!")}),
-    ("TXT111", {"text": body(PROSE + " To be removed from our list, reply with REMOVE in the "
-                                     "subject.")}),
-    ("TXT112", {"text": body("We Cast Stainless Valve Bodies For Pump Makers In Germany And "
-                             "Poland And Ship To Sweden Within Three Weeks From Our Foundry.")}),
+    (
+        "TXT111",
+        {"text": body(PROSE + " To be removed from our list, reply with REMOVE in the subject.")},
+    ),
+    (
+        "TXT112",
+        {
+            "text": body(
+                "We Cast Stainless Valve Bodies For Pump Makers In Germany And "
+                "Poland And Ship To Sweden Within Three Weeks From Our Foundry."
+            )
+        },
+    ),
     ("TXT113", {"text": body(PROSE + " $$$ Save Big $$$")}),
     ("LNK201", {"html": html_body(LINKS_11, PROSE)}),
-    ("LNK202", {"html": html_body('<p><a href="https://hangzhou-valves.com/">our site</a></p>',
-                                  PROSE)}),
+    (
+        "LNK202",
+        {"html": html_body('<p><a href="https://hangzhou-valves.com/">our site</a></p>', PROSE)},
+    ),
     ("LNK203", {"html": html_body('<p><a href="https://bit.ly/3xYz">drawings</a></p>', PROSE)}),
-    ("LNK204", {"html": html_body('<p><a href="http://192.0.2.20/offer">drawings</a></p>',
-                                  PROSE)}),
-    ("LNK205", {"html": html_body('<p><a href="https://tracker.example.net/x">'
-                                  "www.hangzhou-valves.com</a></p>", PROSE)}),
-    ("LNK206", {"html": html_body('<p><a href="http://hangzhou-valves.com/">'
-                                  "https://hangzhou-valves.com/</a></p>", PROSE)}),
+    ("LNK204", {"html": html_body('<p><a href="http://192.0.2.20/offer">drawings</a></p>', PROSE)}),
+    (
+        "LNK205",
+        {
+            "html": html_body(
+                '<p><a href="https://tracker.example.net/x">www.hangzhou-valves.com</a></p>', PROSE
+            )
+        },
+    ),
+    (
+        "LNK206",
+        {
+            "html": html_body(
+                '<p><a href="http://hangzhou-valves.com/">https://hangzhou-valves.com/</a></p>',
+                PROSE,
+            )
+        },
+    ),
     ("LNK207", {"html": html_body(DOMAINS_5, PROSE)}),
-    ("LNK208", {"html": html_body('<p><a HrEf="https://hangzhou-valves.com/">drawings</a></p>',
-                                  PROSE)}),
-    ("LNK209", {"html": html_body('<p><a href="https://hangzhou-valves.com@evil.example.net/">'
-                                  "drawings</a></p>", PROSE)}),
-    ("LNK210", {"html": html_body('<p><a href="https://hangzhou-valves.com/">Click here</a>'
-                                  "</p>", PROSE)}),
-    ("IMG301", {"text": None, "html": html_body(
-        '<img src="cid:a"><img src="cid:b"><img src="cid:c">', PROSE)}),
+    (
+        "LNK208",
+        {"html": html_body('<p><a HrEf="https://hangzhou-valves.com/">drawings</a></p>', PROSE)},
+    ),
+    (
+        "LNK209",
+        {
+            "html": html_body(
+                '<p><a href="https://hangzhou-valves.com@evil.example.net/">drawings</a></p>', PROSE
+            )
+        },
+    ),
+    (
+        "LNK210",
+        {"html": html_body('<p><a href="https://hangzhou-valves.com/">Click here</a></p>', PROSE)},
+    ),
+    (
+        "IMG301",
+        {
+            "text": None,
+            "html": html_body('<img src="cid:a"><img src="cid:b"><img src="cid:c">', PROSE),
+        },
+    ),
     ("IMG302", {"text": None, "html": html_body('<img src="https://cdn.example.com/ad.png">')}),
     ("IMG303", {"attachments": [("photo.png", "image/png", b"\x89PNG" + b"\0" * (MB + 10))]}),
     ("IMG304", {"html": html_body('<img src="https://cdn.example.com/logo.png">', PROSE)}),
@@ -102,18 +154,41 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
     ("ATT404", {"attachments": [(f"sheet{i}.pdf", "application/pdf", b"%PDF") for i in range(4)]}),
     ("ATT405", {"attachments": [("catalogue.pdf", "application/pdf", b"%PDF-1.4")]}),
     ("STR501", {"text": None, "html": html_twin(GOOD_TEXT)}),
-    ("STR502", {"html": html_body("<p>Huge clearance sale on garden furniture and outdoor "
-                                  "lighting, delivered anywhere in Europe next week.</p>")}),
-    ("STR503", {"html": html_body('<div style="display:none">cheap pills casino winner</div>',
-                                  PROSE)}),
-    ("STR504", {"html": html_body('<font color="#ffffff">white words on white paper</font>',
-                                  PROSE)}),
-    ("STR505", {"html": html_body('<span style="font-size:6px">terms apply in small print '
-                                  "here</span>", PROSE)}),
+    (
+        "STR502",
+        {
+            "html": html_body(
+                "<p>Huge clearance sale on garden furniture and outdoor "
+                "lighting, delivered anywhere in Europe next week.</p>"
+            )
+        },
+    ),
+    (
+        "STR503",
+        {"html": html_body('<div style="display:none">cheap pills casino winner</div>', PROSE)},
+    ),
+    (
+        "STR504",
+        {"html": html_body('<font color="#ffffff">white words on white paper</font>', PROSE)},
+    ),
+    (
+        "STR505",
+        {
+            "html": html_body(
+                '<span style="font-size:6px">terms apply in small print here</span>', PROSE
+            )
+        },
+    ),
     ("STR506", {"html": html_body('<font size="7">Stainless valve bodies</font>', PROSE)}),
     ("STR507", {"html": html_body("", PROSE) + "\nextra words after the end of the html"}),
-    ("STR508", {"html": html_body('<form action="https://x.example.com"><input name="card">'
-                                  "</form>", PROSE)}),
+    (
+        "STR508",
+        {
+            "html": html_body(
+                '<form action="https://x.example.com"><input name="card"></form>', PROSE
+            )
+        },
+    ),
     ("STR509", {"drop": ["Date"]}),
     ("STR510", {"drop": ["Message-ID"]}),
     ("STR511", {"headers": {"Date": "Mon, 5 Apr 2002 20:38:02 +2500"}}),
@@ -123,20 +198,32 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
     ("SND603", {"sender": '"sales@nordic-pumps.se" <li.wei@hangzhou-valves.com>'}),
     ("SND604", {"text": f"Hi Anna,\n\n{PROSE}\n{SIGNATURE}"}),
     ("SND605", {}),
-    ("SND606", {"sender": "Li Wei <li.wei.valves@gmail.com>",
-                "text": body(PROSE + " Prices start at $500 and $900 per hundred.")}),
+    (
+        "SND606",
+        {
+            "sender": "Li Wei <li.wei.valves@gmail.com>",
+            "text": body(PROSE + " Prices start at $500 and $900 per hundred."),
+        },
+    ),
     ("SND607", {"sender": "Li Wei <liwei1987@163.com>"}),
     ("SND608", {"to": ", ".join(f"buyer{i}@nordic-pumps.se" for i in range(6))}),
     ("SND609", {"sender": "li.wei@hangzhou-valves.com"}),
     ("SND610", {"headers": {"Reply-To": "liwei.valves@qq.com"}}),
     ("SND611", {"sender": "BEST VALVES!!! <li.wei@hangzhou-valves.com>"}),
+    ("SND612", {"sender": "Li Wei at Hangzhou Valves"}),
     ("WRT701", {"text": body(" ".join([PROSE] * 12))}),
-    ("WRT702", {"text": body(
-        "Notwithstanding considerable organisational reconfiguration, our metallurgical "
-        "manufacturing capabilities, encompassing investment casting, precision machining, "
-        "electropolishing and comprehensive dimensional verification, substantially "
-        "outperform conventional industrial expectations regarding reproducibility, "
-        "documentation and international certification requirements simultaneously.")}),
+    (
+        "WRT702",
+        {
+            "text": body(
+                "Notwithstanding considerable organisational reconfiguration, our metallurgical "
+                "manufacturing capabilities, encompassing investment casting, precision machining, "
+                "electropolishing and comprehensive dimensional verification, substantially "
+                "outperform conventional industrial expectations regarding reproducibility, "
+                "documentation and international certification requirements simultaneously."
+            )
+        },
+    ),
     ("WRT703", {"personalization": Personalization(frozenset(), frozenset())}),
     ("WRT704", {"text": "Hi {{ first_name }},\n\n" + PROSE + SIGNATURE + OPT_OUT}),
     ("WRT705", {"text": "Dear Sir/Madam,\n\n" + PROSE + SIGNATURE + OPT_OUT}),
@@ -145,28 +232,65 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
 # Drafts close to a rule's trigger that must not fire it.
 NOT_FIRING: list[tuple[str, dict[str, Any]]] = [
     ("SUB003", {"subject": "ISO 9001 castings"}),  # an acronym is not shouting
-    ("SUB006", {"subject": "RE: valve castings",
-                "headers": {"In-Reply-To": "<abc@nordic-pumps.se>"}}),
-    ("SUB006", {"subject": "Re: valve castings",
-                "text": "Anna Berg wrote:\n> Can you send drawings?\n\nYes, attached." + OPT_OUT}),
+    (
+        "SUB006",
+        {"subject": "RE: valve castings", "headers": {"In-Reply-To": "<abc@nordic-pumps.se>"}},
+    ),
+    (
+        "SUB006",
+        {
+            "subject": "Re: valve castings",
+            "text": "Anna Berg wrote:\n> Can you send drawings?\n\nYes, attached." + OPT_OUT,
+        },
+    ),
     ("SUB008", {"subject": "Price list for 2025"}),  # a year is not a tracking code
     ("TXT102", {"text": body(PROSE + " Thanks!")}),
     ("TXT103", {"text": body(PROSE + " It ships for free.")}),  # one weak phrase is fine
     ("TXT107", {"text": body(PROSE + " We ship to the U.S.A. and the U.K., e.g. Texas.")}),
-    ("LNK202", {"html": html_body('<p><a href="https://hangzhou-valves.com/">our site</a></p>',
-                                  PROSE), "settings": {"first_contact": False}}),
-    ("LNK205", {"html": html_body('<p><a href="https://www.hangzhou-valves.com/cat">'
-                                  "hangzhou-valves.com</a></p>", PROSE)}),
+    (
+        "LNK202",
+        {
+            "html": html_body('<p><a href="https://hangzhou-valves.com/">our site</a></p>', PROSE),
+            "settings": {"first_contact": False},
+        },
+    ),
+    (
+        "LNK205",
+        {
+            "html": html_body(
+                '<p><a href="https://www.hangzhou-valves.com/cat">hangzhou-valves.com</a></p>',
+                PROSE,
+            )
+        },
+    ),
     ("IMG301", {"html": html_body('<img src="cid:a">', PROSE + " " + PROSE)}),
-    ("STR504", {"html": html_body('<table bgcolor="#000000"><tr><td><font color="#ffffff">'
-                                  "white words on black paper</font></td></tr></table>", PROSE)}),
-    ("STR510", {"drop": ["Message-ID"],
-                "personalization": Personalization(frozenset({"first_name"}), frozenset())}),
+    (
+        "STR504",
+        {
+            "html": html_body(
+                '<table bgcolor="#000000"><tr><td><font color="#ffffff">'
+                "white words on black paper</font></td></tr></table>",
+                PROSE,
+            )
+        },
+    ),
+    (
+        "STR510",
+        {
+            "drop": ["Message-ID"],
+            "personalization": Personalization(frozenset({"first_name"}), frozenset()),
+        },
+    ),
     ("SND603", {"sender": '"li.wei@hangzhou-valves.com" <li.wei@hangzhou-valves.com>'}),
     ("SND604", {"text": body(PROSE), "headers": {"List-Unsubscribe": "<mailto:u@x.example>"}}),
     ("SND605", {"text": body(PROSE + "\n88 Wensan Road, Hangzhou, Zhejiang 310012, China")}),
-    ("SND610", {"sender": "Li Wei <li.wei.valves@gmail.com>",
-                "headers": {"Reply-To": "li.wei.valves@gmail.com"}}),
+    (
+        "SND610",
+        {
+            "sender": "Li Wei <li.wei.valves@gmail.com>",
+            "headers": {"Reply-To": "li.wei.valves@gmail.com"},
+        },
+    ),
     ("WRT703", {"personalization": Personalization(frozenset({"first_name"}), frozenset())}),
     ("WRT704", {"text": "Hi,\n\n" + PROSE + SIGNATURE + OPT_OUT}),
     ("WRT705", {"text": "Dear Anna,\n\n" + PROSE + SIGNATURE + OPT_OUT}),
@@ -222,10 +346,16 @@ def test_attachments_over_ten_megabytes_are_an_error_with_a_cloud_link_fix() -> 
 
 def test_phrase_weights_scale_the_points() -> None:
     weak = make_draft(text=body(PROSE + " No obligation."))
-    strong = make_draft(text=body(PROSE + " No obligation. Refinance and consolidate debt now, "
-                                          "bad credit welcome, work from home."))
+    strong = make_draft(
+        text=body(
+            PROSE + " No obligation. Refinance and consolidate debt now, "
+            "bad credit welcome, work from home."
+        )
+    )
+
     def points(d: Draft) -> float:
         return sum(f.points for f in findings(d) if f.code == "TXT103")
+
     assert points(strong) > points(weak) > 0
 
 
@@ -236,8 +366,9 @@ def test_chinese_spam_and_urgency_phrases() -> None:
 
 
 def test_hidden_text_with_zero_font_size_is_hidden() -> None:
-    draft = make_draft(html=html_body('<span style="font-size:0">viagra casino pills</span>',
-                                      PROSE))
+    draft = make_draft(
+        html=html_body('<span style="font-size:0">viagra casino pills</span>', PROSE)
+    )
     assert "STR503" in codes(draft)
 
 
@@ -264,3 +395,22 @@ def test_embedded_base64_image_size_is_decoded_size() -> None:
     (image,) = draft.images
     assert image.size == len(data)
     assert base64.b64encode(data)  # sanity: the payload was base64 on the wire
+
+
+def test_a_date_without_time_zone_is_invalid() -> None:
+    # Built from bytes: EmailMessage itself would add "-0000" to the date.
+    raw = make_message(drop=["Date"]).as_bytes()
+    raw = b"Date: Sat, 14 Sep 2002 13:36:40\r\n" + raw
+    draft = Draft.from_message(email.message_from_bytes(raw), "raw.eml")
+    messages = [f.message for f in findings(draft) if f.code == "STR511"]
+    assert messages and "no time zone" in messages[0]
+
+
+def test_an_address_with_an_encoded_word_inside_is_an_invalid_from() -> None:
+    raw = (
+        b"From: =?iso-2022-jp?B?cml0ZTFAcmVzZXQuanA=?=@p6044.tokyo.example.ne.jp\r\n"
+        b"Subject: hello\r\nDate: Tue, 10 Sep 2002 14:20:15 +0900\r\n\r\nHello there.\r\n"
+    )
+    draft = Draft.from_message(email.message_from_bytes(raw), "raw.eml")
+    assert "SND612" in codes(draft)
+    assert "SND612" not in codes(make_draft())

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from preflight.campaign import BuiltMessages, CampaignRun, RunStats, Validation, prepare_campaign
+from preflight.campaign import CampaignRun, RunStats
 from preflight.campaign_config import load_campaign
 from preflight.clock import LoopClock
 from preflight.ledger import Ledger
+from preflight.prepare import BuiltMessages, Validation, prepare_campaign
 from preflight.templates import load_template
 
 # A short, plain, personal template that passes the lint gate.

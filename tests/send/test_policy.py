@@ -45,7 +45,7 @@ def test_third_soft_bounce_suppresses() -> None:
         (
             550,
             "5.7.515",
-            "5.7.515 Access denied, sending domain does not meet the required authentication",
+            "5.7.515 Access denied, sending domain does not meet the required authentication level",
             "SPF",
         ),
     ],

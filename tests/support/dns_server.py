@@ -11,17 +11,21 @@
 Values are in zone-file form (``"10 mx.example.com."``, ``"0 ."`` for a null MX); a TXT value
 is the plain text, split into 255-byte strings as a real server does. A name that exists
 without the asked type answers NOERROR with no records; an unknown name answers NXDOMAIN.
-``drop`` names never get an answer (a timeout), ``servfail`` names answer SERVFAIL. UDP and
+``drop`` names never get an answer (a timeout), ``servfail`` names answer SERVFAIL, and
+``delay`` holds every UDP answer back that many seconds (a distant server's latency). UDP and
 TCP on the same random port; answers too big for the client's UDP size are truncated so the
 client retries over TCP. ``queries`` records every ``(name, type)`` asked.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import selectors
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 
@@ -55,7 +59,12 @@ class LoopbackDNS:
     host = "127.0.0.1"
 
     def __init__(
-        self, zones: Zones, *, drop: Iterable[str] = (), servfail: Iterable[str] = ()
+        self,
+        zones: Zones,
+        *,
+        drop: Iterable[str] = (),
+        servfail: Iterable[str] = (),
+        delay: float = 0.0,
     ) -> None:
         self._zones: dict[str, dict[str, list[RR]]] = {}
         for name, types in zones.items():
@@ -71,6 +80,10 @@ class LoopbackDNS:
         }
         self._drop = {_name(n) for n in drop}
         self._servfail = {_name(n) for n in servfail}
+        self.delay = delay
+        self._sequence = itertools.count()
+        self.most_held = 0  # the most delayed answers waiting at once: the client's concurrency
+        self._due: list[tuple[float, int, bytes, tuple[str, int]]] = []
         self.queries: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -134,11 +147,21 @@ class LoopbackDNS:
             selector.register(self._udp, selectors.EVENT_READ, "udp")
             selector.register(self._tcp, selectors.EVENT_READ, "tcp")
             while not self._stop.is_set():
-                for key, _ in selector.select(timeout=0.05):
+                wait = 0.05
+                if self._due:
+                    wait = min(wait, max(0.0, self._due[0][0] - time.monotonic()))
+                for key, _ in selector.select(timeout=wait):
                     if key.data == "udp":
                         self._serve_udp()
                     else:
                         self._serve_tcp()
+                self._send_due()
+
+    def _send_due(self) -> None:
+        now = time.monotonic()
+        while self._due and self._due[0][0] <= now:
+            _, _, answer, peer = heapq.heappop(self._due)
+            self._udp.sendto(answer, peer)
 
     def _serve_udp(self) -> None:
         while True:
@@ -147,7 +170,15 @@ class LoopbackDNS:
             except BlockingIOError:
                 return
             answer = self._answer(data, udp=True)
-            if answer is not None:
+            if answer is None:
+                continue
+            if self.delay:
+                # Held back like a resolver's round trip to a distant server; a sequence
+                # number keeps the heap from comparing packets.
+                due = (time.monotonic() + self.delay, next(self._sequence), answer, peer)
+                heapq.heappush(self._due, due)
+                self.most_held = max(self.most_held, len(self._due))
+            else:
                 self._udp.sendto(answer, peer)
 
     def _serve_tcp(self) -> None:

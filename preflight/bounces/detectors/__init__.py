@@ -12,12 +12,22 @@ from types import ModuleType
 from preflight.bounces.detectors import (
     arf,
     autoreply,
+    dragonfly,
     dsn,
     exchange,
+    exim,
+    fml,
     generic,
     googlegroups,
+    imailserver,
+    interscan,
+    lotus,
+    microsoft,
+    opensmtpd,
     qmail,
     sesnotify,
+    v5sendmail,
+    verizon,
 )
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
@@ -25,10 +35,21 @@ from preflight.bounces.parse import ParsedMessage
 DETECTORS: Sequence[ModuleType] = (
     arf,
     sesnotify,
+    # Notices whose text says more than the DSN part they carry.
+    opensmtpd,
+    microsoft,
     dsn,
     googlegroups,
     qmail,
     exchange,
+    exim,
+    dragonfly,
+    lotus,
+    imailserver,
+    interscan,
+    verizon,
+    fml,
+    v5sendmail,
     autoreply,
     generic,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ADDRESS_RE, ParsedMessage, parse_fields
 
@@ -16,12 +18,11 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
     for block in parse_fields(parsed.feedback or parsed.notice):
         for key, value in block.items():
             fields.setdefault(key, value)
-    # The complaining address: the report names it, else the original message's To.
-    candidates = [
-        fields.get("original-rcpt-to", ""),
-        fields.get("removal-recipient", ""),
-        parsed.original_headers.get("to", ""),
-    ]
+    # The complaining address: the report names it (once per recipient), else the original
+    # message's To. (Removal-Recipient is an opt-out request, not the complainer.)
+    listed = re.findall(r"^Original-Rcpt-To:[ \t]*(.+)$", parsed.feedback or parsed.notice,
+                        re.IGNORECASE | re.MULTILINE)
+    candidates = [" ".join(listed), parsed.original_headers.get("to", "")]
     recipients: list[str] = []
     for value in candidates:
         for address in ADDRESS_RE.findall(value):

@@ -37,10 +37,23 @@ def looks_like_bounce(parsed: ParsedMessage) -> bool:
     )
 
 
+# "<user@example.org>: host mx.example.org[192.0.2.1] said: ..." opens each recipient's
+# record in Postfix's and several other servers' plain-text notices.
+_RECORD_START = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:", re.MULTILINE)
+
+
+def _postfix_style(body: str) -> list[str]:
+    return list(dict.fromkeys(a.lower() for a in _RECORD_START.findall(body)))
+
+
 def detect(parsed: ParsedMessage) -> list[Finding] | None:
     if not looks_like_bounce(parsed):
         return None
-    recipients = failed_recipients(parsed) or candidate_recipients(parsed)
+    recipients = (
+        failed_recipients(parsed)
+        or _postfix_style(parsed.notice_body)
+        or candidate_recipients(parsed)
+    )
     if not recipients:
         # The notice does not repeat the address: the original message's To does.
         recipients = [a.lower() for a in ADDRESS_RE.findall(parsed.original_headers.get("to", ""))]

@@ -32,11 +32,15 @@ def _registry() -> tuple[Rule, ...]:
     rules = sorted((rule for family in _FAMILIES for rule in family.RULES), key=lambda r: r.code)
     codes = [r.code for r in rules]
     names = [r.name for r in rules]
-    # A clash or a malformed code is a bug in preflight: fail at import, not mid-lint.
-    assert len(set(codes)) == len(codes), "duplicate rule code"
-    assert len(set(names)) == len(names), "duplicate rule name"
-    assert all(_CODE.match(c) for c in codes), "rule code must be PREFIX + 3 digits"
-    assert all(_NAME.match(n) for n in names), "rule name must be kebab-case"
+    # A clash or a malformed code is a bug in preflight: fail at first use, not mid-report.
+    problems = [
+        *(f"duplicate rule code {c}" for c in set(codes) if codes.count(c) > 1),
+        *(f"duplicate rule name {n}" for n in set(names) if names.count(n) > 1),
+        *(f"rule code {c} is not PREFIX + 3 digits" for c in codes if not _CODE.match(c)),
+        *(f"rule name {n} is not kebab-case" for n in names if not _NAME.match(n)),
+    ]
+    if problems:
+        raise RuntimeError("; ".join(problems))
     return tuple(rules)
 
 

@@ -104,7 +104,7 @@ RULES = [
         "ATT405",
         "attachment-first-contact",
         "Attachments in a first-contact mail.",
-        0.1,
+        0.2,
         Severity.INFO,
         "Send the first mail without attachments; offer them on reply.",
         _first_contact,

@@ -56,6 +56,8 @@ def _shortener(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _is_ip(host: str) -> bool:
+    if not (host[:1].isdigit() or host.startswith("[")):
+        return False  # every IP form starts with a digit (or "[" for IPv6)
     if host.isdigit() or re.fullmatch(r"0x[0-9a-f]+", host):
         return True  # http://3232235777/ is an address written as one number
     try:

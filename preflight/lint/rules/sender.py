@@ -9,7 +9,7 @@ from typing import Any
 
 from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import MONEY_RE, Keyed, registered_domain, word_set
+from preflight.lint.text import Keyed, money_amounts, registered_domain, word_set
 
 _FROM = Location(part="header", header="From")
 _REPLY_TO = Location(part="header", header="Reply-To")
@@ -21,16 +21,24 @@ _OPT_OUT = Keyed(
     ("no longer", r"no longer (?:wish|want)"),
     ("rather not", r"rather not (?:hear|receive)"),
     ("want to", r"(?:don't|do not) want to (?:hear|receive)"),
-    ("re", r"(?:reply|respond|write back)\b.{0,30}\b(?:stop|no thanks|not interested)"),
+    ("stop", r"(?:reply|respond|write back)\b.{0,30}\bstop\b"),
+    ("no thanks", r"(?:reply|respond|write back)\b.{0,30}\bno thanks"),
+    ("not interested", r"(?:reply|respond|write back)\b.{0,30}\bnot interested"),
     ("退订", "退订"),
     ("取消订阅", "取消订阅"),
 )
-_POSTAL = re.compile(
-    r"\b\d{1,6}\s+(?:[A-Z][\w.'-]*\s+){1,4}(?i:street|st\.?|avenue|ave\.?|road|rd\.?|"
-    r"boulevard|blvd\.?|lane|ln\.?|drive|dr\.?|way|suite|court|ct\.?|place|pl\.?|parkway|"
-    r"highway|square|plaza)\b|\bp\.?\s?o\.?\s+box\s+\d+|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|"
-    r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b|[\u4e00-\u9fff]{2,}(?:省|市|区|县|路|街|号)",
+# Postal address shapes, each its own regex with a cheap leading character class.
+_POSTAL = (
+    re.compile(
+        r"\d{1,6}\s+(?:[A-Z][\w.'-]*\s+){1,4}(?i:street|st\.?|avenue|ave\.?|road|"
+        r"rd\.?|boulevard|blvd\.?|lane|ln\.?|drive|dr\.?|way|suite|court|ct\.?|place|"
+        r"pl\.?|parkway|highway|square|plaza)\b"
+    ),
+    re.compile(r"[pP]\.?\s?[oO]\.?\s+[bB][oO][xX]\s+\d+"),
+    re.compile(r"[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state and ZIP
+    re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),  # UK postcode
 )
+_POSTAL_CJK = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|区|县|路|街|号)")
 _DIGIT_TAIL = re.compile(r"\d{2,}@")
 
 
@@ -46,7 +54,7 @@ def _free_mail(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 def _free_mail_money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     domains = {draft.from_domain, draft.reply_to.rpartition("@")[2].lower()}
     free = [d for d in domains if d and _is_free(d)]
-    if free and len(MONEY_RE.findall(draft.all_text)) >= options["min_amounts"]:
+    if free and len(money_amounts(draft.all_text_lower)) >= options["min_amounts"]:
         yield Hit(f"money talk from a free-mail address ({free[0]})", _FROM)
 
 
@@ -96,8 +104,10 @@ def _no_unsubscribe(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _no_postal(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not _POSTAL.search(draft.all_text[-options["tail_chars"] :]):
-        yield Hit("no postal address found", Location(part=draft.body_part))
+    tail = draft.all_text[-options["tail_chars"] :]  # the signature is last
+    if any(p.search(tail) for p in _POSTAL) or (not tail.isascii() and _POSTAL_CJK.search(tail)):
+        return
+    yield Hit("no postal address found", Location(part=draft.body_part))
 
 
 def _many_recipients(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -116,6 +126,20 @@ def _many_recipients(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 def _no_display_name(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if draft.from_addr and not draft.from_name:
         yield Hit(f"From is a bare address ({draft.from_addr}) with no name", _FROM)
+
+
+_ADDR_SPEC = re.compile(
+    r"^[^\s@<>()\[\],;:\"]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$", re.I
+)
+
+
+def _invalid_from(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    raw = draft.headers.get("from", "").strip()
+    if not raw:
+        if not draft.is_template:  # a template's From is set when it is sent
+            yield Hit("no From address", _FROM)
+    elif not _ADDR_SPEC.match(draft.from_addr):
+        yield Hit(f'the From header is not a valid address: "{raw[:60]}"', _FROM)
 
 
 RULES = [
@@ -165,7 +189,7 @@ RULES = [
         Severity.INFO,
         "Put your company's postal address in the signature.",
         _no_postal,
-        {"tail_chars": 3000},
+        {"tail_chars": 800},
     ),
     Rule(
         "SND606",
@@ -190,7 +214,7 @@ RULES = [
         "SND608",
         "many-visible-recipients",
         "Many recipients in To/Cc see each other.",
-        1.0,
+        0.9,
         Severity.WARNING,
         "Send one message per recipient.",
         _many_recipients,
@@ -222,5 +246,14 @@ RULES = [
         Severity.WARNING,
         "Use your own name as the display name.",
         _name_shouting,
+    ),
+    Rule(
+        "SND612",
+        "from-invalid",
+        "The From header is missing or not a valid address.",
+        2.0,
+        Severity.ERROR,
+        'Send from a plain "Your Name <you@company.com>" address.',
+        _invalid_from,
     ),
 ]

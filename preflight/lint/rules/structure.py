@@ -13,6 +13,7 @@ from preflight.lint.text import words
 
 _HTML = Location(part="html")
 _DATE = Location(part="header", header="Date")
+_NO_ZONE = re.compile(r"\d\d:\d\d(?::\d\d)?\s*$")
 _NUMERIC_TZ = re.compile(r"([+-])(\d\d)(\d\d)\s*(?:\(.*\))?\s*$")
 
 
@@ -90,6 +91,9 @@ def _invalid_date(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     parsed = parsedate_tz(raw)
     if parsed is None or not (1 <= parsed[2] <= 31) or parsed[0] < 1970:
         yield Hit(f'the Date header is not a valid date: "{raw[:60]}"', _DATE)
+        return
+    if _NO_ZONE.search(raw):
+        yield Hit(f'the Date header has no time zone: "{raw[:60]}"', _DATE)
         return
     tz = _NUMERIC_TZ.search(raw.strip())
     if tz and (int(tz.group(2)) > 14 or int(tz.group(3)) not in (0, 30, 45)):
@@ -209,7 +213,7 @@ RULES = [
         "STR511",
         "invalid-date",
         "A Date header that is not a valid RFC 5322 date.",
-        1.3,
+        1.7,
         Severity.ERROR,
         "Let the sending program set the Date header.",
         _invalid_date,

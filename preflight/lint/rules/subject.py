@@ -8,7 +8,7 @@ from typing import Any
 
 from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import MONEY_RE, PERCENT_OFF_RE, is_shouting, phrase_list
+from preflight.lint.text import is_shouting, money_amounts, percent_offers, phrase_list
 
 SUBJECT = Location(part="header", header="Subject")
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|转发)\s*(?:\[\d+\])?\s*[:：]", re.I)
@@ -64,8 +64,8 @@ def _fake_reply(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    subject = draft.subject
-    if MONEY_RE.search(subject) or PERCENT_OFF_RE.search(subject):
+    subject = draft.subject.lower()
+    if money_amounts(subject) or percent_offers(subject):
         yield Hit("the subject talks money or percent-off", SUBJECT)
 
 
@@ -141,7 +141,7 @@ RULES = [
         "SUB007",
         "subject-money",
         "The subject mentions money amounts or percent-off.",
-        0.7,
+        0.8,
         Severity.WARNING,
         "Leave prices and discounts for the body, if at all.",
         _money,
@@ -150,7 +150,7 @@ RULES = [
         "SUB008",
         "subject-tracking-tail",
         "The subject ends in a random-looking code.",
-        0.5,
+        0.8,
         Severity.WARNING,
         "Remove tracking codes and padding from the subject.",
         _tracking_tail,

@@ -13,11 +13,10 @@ from typing import Any
 from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
 from preflight.lint.text import (
-    BIG_MONEY_RE,
-    MONEY_RE,
-    PERCENT_OFF_RE,
     Keyed,
-    caps_words,
+    big_money,
+    money_amounts,
+    percent_offers,
     phrase_list,
 )
 
@@ -26,11 +25,36 @@ _SPACED_WORD = re.compile(
     r"(?<![\w.])(?:[A-Za-z][.\-_*]){3,}[A-Za-z]\b(?!\.\w)|"
     r"(?<!\S)(?:[A-Za-z] ){3,}[A-Za-z](?!\S)"
 )
+_SPACED_HINT = re.compile(r"[a-z][.\-_* ][a-z][.\-_* ][a-z][.\-_* ][a-z]")
 _FORM_FIELD = re.compile(
-    r"^[ \t]*(?:full\s+)?(?:name|address|city|state|zip(?:\s*code)?|phone|tel(?:ephone)?|fax|"
+    r"(?:full\s+)?(?:name|address|city|state|zip(?:\s*code)?|phone|tel(?:ephone)?|fax|"
     r"e-?mail(?:\s+address)?|country|age|occupation|date of birth|ssn|social security|"
-    r"credit card|card number|bank|account(?: number)?)[ \t]*[:_]",
-    re.M,
+    r"credit card|card number|bank|account(?: number)?)[ \t]*[:_]"
+)
+# First words a form field line can start with: str.startswith(tuple) picks the few lines
+# worth a regex match.
+_FIELD_STARTS = (
+    "full",
+    "name",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "phone",
+    "tel",
+    "fax",
+    "e-mail",
+    "email",
+    "country",
+    "age",
+    "occupation",
+    "date of birth",
+    "ssn",
+    "social",
+    "credit",
+    "card",
+    "bank",
+    "account",
 )
 _FORM_REQUEST = Keyed(
     (
@@ -44,7 +68,7 @@ _FORM_REQUEST = Keyed(
         r"(?:full\s+)?(?:name|address|phone|bank|account|details|information|personal)",
     ),
 )
-_SYMBOL_RUN = re.compile(r"\${2,}|\*{3,}|[€£¥]{2,}|(?:\$\s){2,}\$")
+_SYMBOL_RUNS = ("$$", "***", "€€", "££", "¥¥")
 _GUARANTEED = Keyed(("guarantee", r"\bguarantee[ds]?\s*!|\b100\s?%\s+guarantee"))
 _OPT_OUT_SPAM = Keyed(
     (
@@ -64,9 +88,6 @@ _OPT_OUT_SPAM = Keyed(
     ("opt", r"opt(?:ed)?[- ]in\b.{0,40}\blist"),
 )
 
-# Cheap substring checks that rule out most texts before a costly regex runs.
-_MONEY_MARKS = ("$", "£", "€", "¥", "dollar", "usd", "euro", "pound", "rmb", "yuan", "illion")
-
 
 def _where(draft: Draft, offset: int | None = None) -> Location:
     part = draft.body_part
@@ -76,10 +97,10 @@ def _where(draft: Draft, offset: int | None = None) -> Location:
 
 
 def _caps(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    tokens = draft.body_words
-    if len(tokens) < options["min_words"]:
+    shapes = draft.word_shapes
+    if shapes.words < options["min_words"]:
         return
-    share = len(caps_words(tokens)) / len(tokens)
+    share = shapes.capitals / shapes.words
     if share >= options["max_share"]:
         scale = 2.0 if share >= 2 * options["max_share"] else 1.0
         yield Hit(f"{share:.0%} of the words are in capitals", _where(draft), scale=scale)
@@ -118,25 +139,23 @@ def _phrase_rule(files: tuple[str, ...], what: str):  # type: ignore[no-untyped-
 
 
 def _money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not any(mark in draft.all_text_lower for mark in _MONEY_MARKS):
-        return
-    text = draft.all_text
-    amounts = MONEY_RE.findall(text)
-    big = BIG_MONEY_RE.findall(text)
+    text = draft.all_text_lower
+    amounts = money_amounts(text)
+    big = big_money(text)
     if len(amounts) >= options["min_amounts"] or len(big) >= options["min_big"]:
         scale = 2.0 if len(big) >= 2 * options["min_big"] else 1.0
         yield Hit(f"{len(amounts)} money amounts ({len(big)} large)", _where(draft), scale=scale)
 
 
 def _percent(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if "%" not in draft.all_text and "折" not in draft.all_text:
-        return
-    found = PERCENT_OFF_RE.findall(draft.all_text)
+    found = percent_offers(draft.all_text_lower)
     if found:
         yield Hit(f'percent-off offers such as "{found[0].strip()}"', _where(draft))
 
 
 def _obfuscation(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _SPACED_HINT.search(draft.all_text_lower):
+        return  # the cheap pattern rules out nearly every text before the precise one runs
     spaced = _SPACED_WORD.findall(draft.all_text)
     if len(spaced) >= options["min_words"]:
         yield Hit(f'words spelt apart to dodge filters, such as "{spaced[0]}"', _where(draft))
@@ -153,7 +172,11 @@ def _entities(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _form(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     text = draft.all_text_lower
-    fields = len(_FORM_FIELD.findall(text))
+    fields = 0
+    for line in text.split("\n"):
+        line = line.lstrip(" \t")
+        if line.startswith(_FIELD_STARTS) and _FORM_FIELD.match(line):
+            fields += 1
     if fields >= options["min_fields"] or _FORM_REQUEST.search(text):
         yield Hit("asks the reader to fill in personal details", _where(draft))
 
@@ -174,19 +197,20 @@ def _spammy_opt_out(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _title_case(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    tokens = [w for w in draft.body_words if len(w) > 3]
-    if len(tokens) < options["min_words"]:
+    shapes = draft.word_shapes
+    if shapes.long_words < options["min_words"]:
         return
-    titled = sum(1 for w in tokens if w[0].isupper() and w[1:].islower())
-    share = titled / len(tokens)
+    share = shapes.capitalised / shapes.long_words
     if share >= options["max_share"]:
         yield Hit(f"{share:.0%} of the words are Capitalised Like An Advert", _where(draft))
 
 
 def _symbol_runs(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    match = _SYMBOL_RUN.search(draft.all_text)
-    if match:
-        yield Hit(f'decorative symbol runs such as "{match.group(0)}"', _where(draft))
+    text = draft.all_text
+    for run in _SYMBOL_RUNS:
+        if run in text:
+            yield Hit(f'decorative symbol runs such as "{run}"', _where(draft))
+            return
 
 
 def _mailto_remove(draft: Draft) -> str | None:
@@ -202,7 +226,7 @@ RULES = [
         "TXT101",
         "text-all-caps",
         "Too many words in capitals.",
-        0.6,
+        0.7,
         Severity.WARNING,
         "Write in sentence case; emphasise with words, not capitals.",
         _caps,

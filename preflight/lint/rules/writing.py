@@ -12,10 +12,11 @@ from preflight.lint.text import reading_ease
 
 _PLACEHOLDER = re.compile(
     r"\{\{|\}\}|\{%|%\}|\[\s*(?:first|last|full|company|your|recipient|contact)[ _]?"
-    r"(?:name|company)?\s*\]|%[A-Za-z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}|"
-    r"^[ \t]*(?:(?:hi|hello|hey|dear)[ \t]+|dear)[,:]",  # "Hi ," / "Dear,": an empty name
-    re.I | re.M,
+    r"(?:name|company)?\s*\]|%[A-Za-z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}",
+    re.I,
 )
+_PLACEHOLDER_MARKS = ("{", "}", "[", "%", "*|")
+_EMPTY_GREETING = re.compile(r"^[ \t]*(?:(?:hi|hello|hey|dear)[ \t]+|dear)[,:]", re.I | re.M)
 _GENERIC_GREETING = re.compile(
     r"^\W*(?:dear|hello|hi|greetings|attn:?)\s+(?:sirs?|madam|sir\s*(?:/|or|and)\s*madam|"
     r"friends?|customers?|valued\s+\w+|beneficiary|user|member|(?:email|internet)\s+users?|"
@@ -35,9 +36,7 @@ def _length(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         yield Hit(f"{count} words: too short to say who you are and why you write", where)
     elif count > high:
         scale = 2.0 if count > 3 * high else 1.0
-        yield Hit(
-            f"{count} words: cold emails that work are {low}–{high} words", where, scale=scale
-        )
+        yield Hit(f"{count} words: over {high}; answered cold emails are short", where, scale=scale)
 
 
 def _readability(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -63,7 +62,9 @@ def _placeholders(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         (Location(part="text"), draft.text),
         (Location(part="html"), draft.html_view.visible_text if draft.html_view else ""),
     ):
-        match = _PLACEHOLDER.search(text)
+        match = (
+            _PLACEHOLDER.search(text) if any(m in text for m in _PLACEHOLDER_MARKS) else None
+        ) or _EMPTY_GREETING.search(text[:400])  # "Hi ," / "Dear,": the name came out empty
         if match:
             line = draft.line_of(text, match.start()) if where.part != "header" else None
             yield Hit(
@@ -94,7 +95,7 @@ RULES = [
         "WRT702",
         "readability",
         "Hard to read (low Flesch reading ease).",
-        0.3,
+        0.2,
         Severity.INFO,
         "Use shorter sentences and plainer words.",
         _readability,
@@ -122,7 +123,7 @@ RULES = [
         "WRT705",
         "generic-greeting",
         'A generic greeting ("Dear Sir/Madam", "Dear Friend").',
-        0.8,
+        0.7,
         Severity.WARNING,
         "Greet the person by name.",
         _generic_greeting,
