@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from preflight.bounces.importer import ImportSummary, import_source
 from preflight.campaign import CampaignRun, RunStats
 from preflight.campaign_config import CampaignConfig, load_campaign
 from preflight.clock import LoopClock
+from preflight.demo_bounces import write_late_bounces
 from preflight.ledger import Ledger
 from preflight.prepare import BuiltMessages, Validation, check_columns, prepare_campaign
 from preflight.sink import Reply, Sink
@@ -49,6 +51,8 @@ class DemoResult:
     suppressed: list[tuple[str, str]]
     virtual_start: datetime
     virtual_end: datetime
+    inbox: Path  # the Maildir the late bounces arrived in
+    late_bounces: ImportSummary
 
 
 def demo_config(port: int, today: datetime) -> CampaignConfig:
@@ -87,6 +91,15 @@ async def run_demo(ledger_path: Path | None = None, *, speed: float = DEFAULT_SP
                 built=built,
             )
             stats = await run.run()
+            # Accepted now, bounced later: the DSNs land in the sender's inbox and are
+            # imported exactly as `preflight bounces import INBOX` would.
+            inbox = ledger_path.parent / "inbox"
+            write_late_bounces(
+                ((rcpt, item.data) for item in sink.received for rcpt in item.rcpt_tos),
+                inbox,
+                clock.now(),
+            )
+            late_bounces = import_source(ledger, str(inbox))
             suppressed = [(s.address, s.reason) for s in ledger.suppressions()]
         return DemoResult(
             ledger=ledger_path,
@@ -96,6 +109,8 @@ async def run_demo(ledger_path: Path | None = None, *, speed: float = DEFAULT_SP
             suppressed=suppressed,
             virtual_start=start,
             virtual_end=clock.now(),
+            inbox=inbox,
+            late_bounces=late_bounces,
         )
 
 

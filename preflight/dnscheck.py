@@ -131,28 +131,23 @@ async def audit_domain_async(
     name = ascii_domain(domain)
     address = _valid_ip(ip)
     wanted = _valid_selectors(selectors)
-    own = lookups is None
     if lookups is None:
         lookups = Lookups(make_resolver(nameservers, port=port, timeout=timeout))
-    try:
-        (
-            mx_checks,
-            spf_checks,
-            dkim_checks,
-            dmarc_checks,
-            ptr_checks,
-            list_checks,
-        ) = await asyncio.gather(
-            _mx(lookups, name),
-            _spf(lookups, name, address),
-            _dkim(lookups, name, wanted),
-            _dmarc(lookups, name),
-            _ptr(lookups, address) if address else _nothing(),
-            _blocklists(lookups, name, address),
-        )
-    finally:
-        if own:
-            lookups.close()
+    (
+        mx_checks,
+        spf_checks,
+        dkim_checks,
+        dmarc_checks,
+        ptr_checks,
+        list_checks,
+    ) = await asyncio.gather(
+        _mx(lookups, name),
+        _spf(lookups, name, address),
+        _dkim(lookups, name, wanted),
+        _dmarc(lookups, name),
+        _ptr(lookups, address) if address else _nothing(),
+        _blocklists(lookups, name, address),
+    )
     checks = [*mx_checks, *spf_checks, *dkim_checks, *dmarc_checks]
     checks.append(_bulk_sender(checks, ptr_checks))
     checks += [*ptr_checks, *list_checks]

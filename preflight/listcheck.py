@@ -108,12 +108,15 @@ async def check_rows_dns(
         if verdict.domain and verdict.verdict != "reject":
             lookup = mailhosts.known(verdict.domain) or mailhosts.start(verdict.domain)
         pending.append((checked, lookup))
-        if count % 16 == 0:
+        if count % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let the lookups started so far make progress
         while pending and (len(pending) > window or _ready(pending[0][1])):
             yield await _joined(*pending.popleft())
     while pending:
         yield await _joined(*pending.popleft())
+
+
+_YIELD_EVERY = 16
 
 
 def _ready(lookup: MailHost | asyncio.Future[MailHost] | None) -> bool:

@@ -297,7 +297,7 @@ _CONTINUED = re.compile(r"(?<![\d.])([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})?\s*")
 
 
 def sweep_reply(text: str) -> str:
-    """A multi-line SMTP reply as one line: "550-5.7.1 a 550-5.7.1 b 550 5.7.1 c" → "550 5.7.1 a b c".
+    """A multi-line SMTP reply as one line ("550-5.7.1 a 550 5.7.1 b" → "550 5.7.1 a b").
 
     Servers repeat the code on every line; phrase matching needs the words side by side.
     """

@@ -17,17 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight.bounces.classify import ReplyClass
+from preflight.bounces.imap import ImapSource, imap_password, is_imap_url, parse_imap_url
 from preflight.bounces.model import BounceRecord
 from preflight.bounces.parse import read_message
 from preflight.bounces.reader import classify_parsed
-from preflight.bounces.sources import (
-    ImapSource,
-    RawMessage,
-    imap_password,
-    is_imap_url,
-    iter_paths,
-    parse_imap_url,
-)
+from preflight.bounces.sources import RawMessage, iter_paths
 from preflight.errors import UsageError
 from preflight.ledger.bounces import StoredBounce
 from preflight.policy import BouncePolicy, decide, hard_bounce_brake

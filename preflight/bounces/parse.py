@@ -8,13 +8,13 @@ touch MIME themselves.
 
 from __future__ import annotations
 
-import email
 import email.header
-import email.message
-import email.policy
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from preflight.bounces.mime import Part
+from preflight.bounces.mime import parse as parse_mime
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
 _ADDRESS = rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~\-]+@{_LABEL}(?:\.{_LABEL})+"
@@ -85,15 +85,10 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1")
 
 
-def part_text(part: email.message.Message) -> str:
+def part_text(part: Part) -> str:
     """The decoded text of a leaf part (HTML reduced to text)."""
-    payload = part.get_payload(decode=True)
-    if payload is None:
-        raw = part.get_payload()
-        text = raw if isinstance(raw, str) else ""
-    else:
-        text = _decode_bytes(payload, part.get_content_charset())
-    if part.get_content_subtype() == "html":
+    text = _decode_bytes(part.payload(), part.charset)
+    if part.subtype == "html":
         text = html_to_text(text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -144,7 +139,7 @@ def parse_fields(text: str) -> list[dict[str, str]]:
 class ParsedMessage:
     """A bounce message split into the parts detectors read."""
 
-    msg: email.message.Message
+    msg: Part
     notice: str = ""  # the human-readable part(s), decoded
     report: str = ""  # message/delivery-status text, if any
     report_type: str = ""  # "delivery-status", "feedback-report", or ""
@@ -236,7 +231,7 @@ def _strip_quote_prefix(text: str) -> str:
 
 def read_message(data: bytes) -> ParsedMessage:
     """Parse a raw message into its parts."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = parse_mime(data)
     parsed = ParsedMessage(msg=msg)
     _walk(msg, parsed, top=True)
     if not parsed.report:
@@ -252,36 +247,29 @@ _INLINE_REPORT = re.compile(
 )
 
 
-def _walk(part: email.message.Message, parsed: ParsedMessage, top: bool) -> None:
-    ctype = part.get_content_type()
+def _walk(part: Part, parsed: ParsedMessage, top: bool) -> None:
+    ctype = part.content_type
     if ctype == "multipart/report" and not parsed.report_type:
-        parsed.report_type = str(part.get_param("report-type") or "").lower()
+        parsed.report_type = (part.param("report-type") or "").lower()
     if ctype in ("message/delivery-status", "message/global-delivery-status"):
-        parsed.report += _message_part_text(part) + "\n\n"
+        parsed.report += part_text(part) + "\n\n"
         return
     if ctype == "message/feedback-report":
-        parsed.feedback += _message_part_text(part) + "\n\n"
+        parsed.feedback += part_text(part) + "\n\n"
         return
-    if ctype in (
-        "message/rfc822",
-        "message/global",
-        "text/rfc822-headers",
-        "message/rfc822-headers",
-        "text/rfc822-header",
-    ):
+    if ctype in _ORIGINAL_TYPES:
         if not parsed.original:
-            parsed.original = _message_part_text(part)
+            parsed.original = part_text(part)
         return
     if part.is_multipart():
-        for sub in part.get_payload():
-            if isinstance(sub, email.message.Message):
-                _walk(sub, parsed, top=False)
+        for sub in part.parts:
+            _walk(sub, parsed, top=False)
         return
-    if part.get_content_maintype() == "multipart":
+    if part.maintype == "multipart":
         # A multipart type whose boundary never occurs: the body is one flat text.
         parsed.notice += part_text(part) + "\n"
         return
-    if part.get_content_maintype() == "text" or ctype == "application/octet-stream":
+    if part.maintype == "text" or ctype == "application/octet-stream":
         text = part_text(part)
         if ctype == "text/html" and parsed.notice:
             return  # the alternative of a text part we already have
@@ -291,6 +279,17 @@ def _walk(part: email.message.Message, parsed: ParsedMessage, top: bool) -> None
             parsed.original = parsed.original or text
         else:
             parsed.notice += text + "\n"
+
+
+_ORIGINAL_TYPES = frozenset(
+    {
+        "message/rfc822",
+        "message/global",
+        "text/rfc822-headers",
+        "message/rfc822-headers",
+        "text/rfc822-header",
+    }
+)
 
 
 def _looks_like_report(text: str) -> bool:
@@ -305,36 +304,6 @@ def _looks_like_headers(text: str) -> bool:
     return head.startswith(("received:", "return-path:", "message-id:", "from:", "date:")) or (
         "message-id:" in head and "subject:" in head
     )
-
-
-def _message_part_text(part: email.message.Message) -> str:
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        chunks = []
-        for sub in payload:
-            if isinstance(sub, email.message.Message):
-                chunks.append(_headers_text(sub))
-                body = sub.get_payload()
-                if (
-                    isinstance(body, str)
-                    and body.strip()
-                    and part.get_content_type().endswith("delivery-status")
-                ):
-                    chunks.append(body)
-        return "\n\n".join(chunks)
-    if isinstance(payload, str):
-        raw = part.get_payload(decode=True)
-        if isinstance(raw, bytes):
-            return _decode_bytes(raw, part.get_content_charset()).replace("\r\n", "\n")
-        return payload.replace("\r\n", "\n")
-    return ""
-
-
-def _headers_text(msg: email.message.Message) -> str:
-    lines = []
-    for key, value in msg.items():
-        lines.append(f"{key}: {decode_header_value(str(value))}")
-    return "\n".join(lines)
 
 
 __all__ = [

@@ -53,9 +53,10 @@ def classify_parsed(parsed: ParsedMessage) -> list[BounceRecord]:
 def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool) -> BounceRecord:
     message_id = parsed.original_message_id
     if finding.reason in NOT_BOUNCES:
+        delivered = finding.reason == "delivered"
         return BounceRecord(
             recipient=finding.recipient,
-            status=None,
+            status=(finding.status or find_status(finding.diagnostic)) if delivered else None,
             reason=finding.reason,
             hard=False,
             replycode=None,
@@ -111,7 +112,9 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
         if reason == "delivered":
             status = "2.0.0"
         else:
-            temporary = is_temporary(f"{code or ''} {finding.diagnostic}")
+            temporary = finding.action == "delayed" or is_temporary(
+                f"{code or ''} {finding.diagnostic}"
+            )
             status = pseudo_status(reason, temporary)
     return BounceRecord(
         recipient=finding.recipient,

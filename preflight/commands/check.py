@@ -130,13 +130,9 @@ async def _run_dns(
     take: Callable[[CheckedRow], None],
     timeout: float,
 ) -> int:
-    lookups = Lookups(make_resolver(timeout=timeout), remember=False)
-    mailhosts = MailHostChecker(lookups)
-    try:
-        async for checked in check_rows_dns(reader, checker, mailhosts):
-            take(checked)
-    finally:
-        lookups.close()
+    mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout), remember=False))
+    async for checked in check_rows_dns(reader, checker, mailhosts):
+        take(checked)
     return mailhosts.domains_checked
 
 

@@ -123,16 +123,6 @@ class Lookups:
             self._count += 1
         return await asyncio.shield(pending)
 
-    def close(self) -> None:
-        """Nothing to release: dnspython opens a socket per query. Kept so callers can
-        scope a run with ``with Lookups(...)`` whatever the transport."""
-
-    def __enter__(self) -> Lookups:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     async def _ask(self, name: str, rdtype: str) -> Answer:
         try:
             async with self._limit:

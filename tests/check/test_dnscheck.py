@@ -189,11 +189,11 @@ async def test_audit_inside_a_running_loop(nameserver: LoopbackDNS) -> None:
     # the send command runs in an event loop and calls the blocking API
     report = audit_domain("good.example", timeout=2)
     assert not report.failed()
-    with Lookups(make_resolver(timeout=2)) as shared:
-        first = await audit_domain_async("good.example", lookups=shared)
-        asked = shared.asked
-        await audit_domain_async("good.example", lookups=shared)
-        assert shared.asked == asked  # the second audit is answered from the cache
+    shared = Lookups(make_resolver(timeout=2))
+    first = await audit_domain_async("good.example", lookups=shared)
+    asked = shared.asked
+    await audit_domain_async("good.example", lookups=shared)
+    assert shared.asked == asked  # the second audit is answered from the cache
     assert statuses(first) == statuses(report)
 
 

@@ -36,11 +36,8 @@ def write_list(tmp_path: Path, text: str = LIST) -> Path:
 
 
 async def run_dns(path: Path, timeout: float = 0.5, window: int = 2000) -> list[CheckedRow]:
-    with (
-        Lookups(make_resolver(timeout=timeout)) as lookups,
-        read_recipients(path, on_error="collect") as reader,
-    ):
-        mailhosts = MailHostChecker(lookups)
+    mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout)))
+    with read_recipients(path, on_error="collect") as reader:
         return [c async for c in check_rows_dns(reader, AddressChecker(), mailhosts, window=window)]
 
 
@@ -72,11 +69,7 @@ async def test_each_domain_is_looked_up_once(nameserver: LoopbackDNS, tmp_path: 
 
 
 async def test_find_mail_host(nameserver: LoopbackDNS) -> None:
-    with Lookups(make_resolver(timeout=1)) as lookups:
-        await _find_mail_hosts(lookups)
-
-
-async def _find_mail_hosts(lookups: Lookups) -> None:
+    lookups = Lookups(make_resolver(timeout=1))
     good = await find_mail_host(lookups, "good.example")
     assert (good.status, good.hosts) == ("mx", ("mx1.good.example", "mx2.good.example"))
     fallback = await find_mail_host(lookups, "webonly.example")
@@ -99,9 +92,8 @@ async def test_lookups_run_concurrently_within_the_bound(monkeypatch: pytest.Mon
     zones = {f"d{i}.example": {"MX": "10 mx.shared.example."} for i in range(40)}
     with LoopbackDNS(zones, delay=0.05) as server:
         monkeypatch.setenv("PREFLIGHT_NAMESERVER", server.address)
-        with Lookups(make_resolver(timeout=5), concurrency=8) as lookups:
-            checker = MailHostChecker(lookups)
-            hosts = await asyncio.gather(*(checker.check(name) for name in zones))
+        checker = MailHostChecker(Lookups(make_resolver(timeout=5), concurrency=8))
+        hosts = await asyncio.gather(*(checker.check(name) for name in zones))
     assert {host.status for host in hosts} == {"mx"}
     # With answers held back, several questions were waiting at once, never more than 8.
     assert 2 <= server.most_held <= 8

@@ -28,6 +28,7 @@ from preflight.bounces.detectors import (
     sesnotify,
     v5sendmail,
     verizon,
+    zoho,
 )
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
@@ -50,6 +51,7 @@ DETECTORS: Sequence[ModuleType] = (
     verizon,
     fml,
     v5sendmail,
+    zoho,
     autoreply,
     generic,
 )

@@ -100,7 +100,9 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
     recipients = recipients or candidate_recipients(parsed)
     if not recipients:
         return None
-    return [_refine(f) for f in findings_for(parsed, recipients[:20])]
+    # GMX runs Exim but words its notices itself and says nothing of retrying.
+    own_words = "@gmx." in parsed.sender.lower() or "@mail.gmx." in parsed.sender.lower()
+    return [_refine(f, not own_words) for f in findings_for(parsed, recipients[:20])]
 
 
 # An address on a line of its own ("  user@example.org", "user@example.org:",
@@ -130,7 +132,7 @@ def listed_recipients(parsed: ParsedMessage) -> list[str]:
     return found
 
 
-def _refine(finding: Finding) -> Finding:
+def _refine(finding: Finding, exim_words: bool = True) -> Finding:
     text = finding.diagnostic
     match = _COMMAND.search(text)
     command = match.group(1).upper() if match else None
@@ -147,7 +149,7 @@ def _refine(finding: Finding) -> Finding:
             reason = "expired"
     status = find_status(text)
     code = find_code(text)
-    if status is None and reason is not None:
+    if status is None and reason is not None and exim_words:
         if code is not None:
             status = pseudo_status(reason, temporary=code < 500)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from preflight.bounces.classify import is_temporary, pseudo_status
 from preflight.bounces.detectors.text import phrase_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
@@ -44,11 +45,16 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
         match = _RECORD.match(line.strip())
         if match:
             text = " ".join(match.group(2).split())
+            reason = phrase_reason(text, MESSAGES)
+            # The status comes from the error text alone, not from the notice being a
+            # delay warning: OpenSMTPD's texts carry no code.
+            status = pseudo_status(reason, is_temporary(text)) if reason else None
             findings.append(
                 Finding(
                     recipient=match.group(1).lower(),
                     diagnostic=text,
-                    reason=phrase_reason(text, MESSAGES),
+                    reason=reason,
+                    status=status,
                 )
             )
     return findings or None

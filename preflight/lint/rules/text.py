@@ -62,10 +62,13 @@ _FORM_REQUEST = Keyed(
         r"\bfill\s+(?:out|in)\s+(?:the|this|our)\b.{0,30}?\bform"
         r"|complete\s+(?:the|this)\s+form",
     ),
-    (
-        "your",
-        r"\b(?:send|provide|give|forward)\s+(?:us|me)\s+(?:your|with\s+your)\s+"
-        r"(?:full\s+)?(?:name|address|phone|bank|account|details|information|personal)",
+    *(
+        (
+            key,  # the request's rarest words guard its regex
+            r"\b(?:send|provide|give|forward)\s+(?:us|me)\s+(?:your|with\s+your)\s+"
+            r"(?:full\s+)?(?:name|address|phone|bank|account|details|information|personal)",
+        )
+        for key in ("us your", "me your", "with your")
     ),
 )
 _SYMBOL_RUNS = ("$$", "***", "€€", "££", "¥¥")
