@@ -53,6 +53,37 @@ def in_process(corpus: Path, repeat: int) -> float:
     return statistics.median(walls)
 
 
+def split_scores(corpus: Path) -> dict[str, dict[str, float]]:
+    """File-level reason/status/hard on a dev and a held-out split (crc32(name) % 4 == 0).
+
+    Rules were tuned while looking at the dev files; a held-out figure far below the dev one
+    would mean they learned the files, not the formats.
+    """
+    import zlib
+
+    sys.path.insert(0, str(ROOT))
+    from preflight.bounces.reader import classify_message
+
+    counts: dict[str, dict[str, float]] = {}
+    for line in (corpus / "labels.jsonl").read_text().splitlines():
+        label = json.loads(line)
+        first = label["records"][0]
+        accepted = {a.lower() for key in ("recipient", "recipient_alt")
+                    for a in ([first.get(key)] if isinstance(first.get(key), str)
+                              else first.get(key) or [])}
+        records = classify_message((corpus / label["file"]).read_bytes())
+        chosen = next((r for r in records if (r.recipient or "") in accepted),
+                      records[0] if records else None)
+        split = "held-out" if zlib.crc32(label["file"].encode()) % 4 == 0 else "dev"
+        row = counts.setdefault(split, {"files": 0, "reason": 0, "status": 0, "hard": 0})
+        row["files"] += 1
+        if chosen is not None:
+            row["reason"] += chosen.reason == first["reason"]
+            row["status"] += (chosen.status or "") == (first["status"] or "")
+            row["hard"] += chosen.hard == bool(first["hard"])
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -84,6 +115,10 @@ def main() -> None:
     files = results["preflight"]["files"]
     print(f"library alone (in-process, no start-up): {library:.3f} s, "
           f"{files / library:.0f} msg/s")  # type: ignore[operator]
+    for split, row in sorted(split_scores(args.dir).items()):
+        n = row["files"]
+        print(f"{split:<9} {int(n):>4} files  reason {100 * row['reason'] / n:5.1f}  "
+              f"status {100 * row['status'] / n:5.1f}  hard {100 * row['hard'] / n:5.1f}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from preflight.policy import decide, hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
-from preflight.smtp import LoginRefused, MailboxConnection, MailboxUnavailable, SmtpReply
+from preflight.smtp import MailboxConnection, MailboxMisconfigured, MailboxUnavailable, SmtpReply
 from preflight.templates import Template
 
 # A mailbox that cannot be reached is retried after these delays, then paused.
@@ -321,7 +321,8 @@ class CampaignRun:
         connection = self.connections[box.address]
         try:
             reply = await connection.send(payload, box.address, message.recipient, before_data)
-        except LoginRefused as error:
+        except MailboxMisconfigured as error:
+            # A wrong password or TLS setting fails the same way every time: stop now.
             self._pause(dispatcher, box.address, str(error))
             dispatcher.put_back(message)
             return False

@@ -89,12 +89,16 @@ def check_rows(reader: RecipientReader, checker: AddressChecker) -> Iterator[Che
     return _offline(_rows_and_errors(reader), checker)
 
 
+# Rows checked offline between chances for the lookups in flight to move on.
+_YIELD_EVERY = 4
+
+
 async def check_rows_dns(
     reader: RecipientReader,
     checker: AddressChecker,
     mailhosts: MailHostChecker,
     *,
-    window: int = 2000,
+    window: int = 10_000,
 ) -> AsyncIterator[CheckedRow]:
     """Offline checks plus a mail-host lookup per domain, many domains in flight at once.
 
@@ -114,9 +118,6 @@ async def check_rows_dns(
             yield await _joined(*pending.popleft())
     while pending:
         yield await _joined(*pending.popleft())
-
-
-_YIELD_EVERY = 16
 
 
 def _ready(lookup: MailHost | asyncio.Future[MailHost] | None) -> bool:

@@ -1,10 +1,16 @@
 """One reused SMTP connection per mailbox, and every reply turned into data.
 
-The transaction is driven step by step (MAIL, RCPT, DATA) rather than with aiosmtplib's
-``send_message`` so that the sender knows where a failure happened: a dropped connection
-before DATA is safe to retry on a fresh connection; a drop during DATA means the message
-may or may not have arrived, which the ledger must record as ``unknown`` instead of
-sending it again. A refused recipient is returned as a reply, not raised.
+The transaction is driven step by step (MAIL, RCPT, DATA, content) rather than with
+aiosmtplib's ``send_message`` so that the sender knows where a failure happened: a dropped
+connection before the server's ``354`` is safe to retry on a fresh connection (no content
+was written); a drop after the first byte of content means the message may or may not have
+arrived, which the ledger must record as ``unknown`` instead of sending it again. A refused
+recipient is returned as a reply, not raised.
+
+Failures to connect come in two kinds: :class:`MailboxUnavailable` (the server is down or
+busy: try again later) and :class:`MailboxMisconfigured` (a wrong password, a certificate
+that does not verify, no STARTTLS where it is required: nothing will work until the user
+changes something, so the sender stops that mailbox at once with one line saying what).
 """
 
 from __future__ import annotations
@@ -17,19 +23,27 @@ from email.message import EmailMessage
 from typing import Literal
 
 import aiosmtplib
+from aiosmtplib.protocol import normalize_message_line_endings
 
 from preflight.campaign_config import MailboxConfig
 from preflight.errors import MailboxError
 
 Stage = Literal["mail", "rcpt", "data"]
+# Past "data", the content is on the wire: a lost line leaves the outcome unknown.
+_Step = Literal["mail", "rcpt", "data-command", "content"]
 _STATUS = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
+_DOT = re.compile(rb"(?m)^\.")
 
 
 class MailboxUnavailable(MailboxError):
     """The server cannot be reached or dropped us before the message went out (retry later)."""
 
 
-class LoginRefused(MailboxError):
+class MailboxMisconfigured(MailboxError):
+    """A permanent problem with the mailbox's settings: retrying cannot help."""
+
+
+class LoginRefused(MailboxMisconfigured):
     """The server refused the mailbox's login: nothing will work until the user fixes it."""
 
 
@@ -90,17 +104,40 @@ class MailboxConnection:
         where = f"{box.host}:{box.port}"
         try:
             await smtp.connect()
-            if box.username is not None and password is not None:
-                await smtp.login(box.username, password)
-        except aiosmtplib.SMTPAuthenticationError as error:
-            await _close(smtp)
-            raise LoginRefused(
-                f"{where} refused the login of {box.username}: {error.code} {error.message}",
-                field="username",
-            ) from None
         except (aiosmtplib.SMTPException, OSError) as error:
             await _close(smtp)
-            raise MailboxUnavailable(f"cannot connect to {where}: {_describe(error)}") from None
+            raise _connect_failure(box, where, error) from None
+        if box.username is not None and password is not None:
+            try:
+                await smtp.login(box.username, password)
+            except aiosmtplib.SMTPAuthenticationError as error:
+                await _close(smtp)
+                text = f"{where} refused the login of {box.username}: {error.code} {error.message}"
+                if 400 <= error.code < 500:  # "454 try again later": the server's trouble
+                    raise MailboxUnavailable(_one_line(text)) from None
+                raise LoginRefused(
+                    _one_line(text) + " — fix: check the mailbox's username and the password "
+                    f"in ${box.password_env}",
+                    field="username",
+                ) from None
+            except aiosmtplib.SMTPResponseException as error:
+                await _close(smtp)
+                raise MailboxUnavailable(
+                    _one_line(f"{where} failed the login: {error.code} {error.message}")
+                ) from None
+            except aiosmtplib.SMTPException as error:
+                # No AUTH offered (often: only after STARTTLS). The settings must change.
+                await _close(smtp)
+                raise MailboxMisconfigured(
+                    _one_line(f"{where}: {_describe(error)}") + " — fix: check the mailbox's "
+                    "security setting (starttls or tls) and port",
+                    field="security",
+                ) from None
+            except OSError as error:
+                await _close(smtp)
+                raise MailboxUnavailable(
+                    f"{where} dropped the connection during login: {_describe(error)}"
+                ) from None
         self.connections_opened += 1
         return smtp
 
@@ -116,30 +153,38 @@ class MailboxConnection:
         Raises :class:`MailboxUnavailable` when the server cannot be reached (nothing was
         sent) and :class:`LoginRefused` when it rejects the login.
         """
-        # aiosmtplib turns line endings into CRLF and dot-stuffs, so any serialization works.
         payload = message if isinstance(message, bytes) else message.as_bytes()
         for attempt in range(2):
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = await self._connect()
             smtp = self._smtp
-            stage: Stage = "mail"
+            step: _Step = "mail"
             try:
                 reply = await smtp.mail(sender)
-                stage = "rcpt"
+                step = "rcpt"
                 reply = await smtp.rcpt(recipient)
-                stage = "data"
+                step = "data-command"
+                reply = await smtp.execute_command(b"DATA")
+                if reply.code != 354:
+                    await self._reset()
+                    return SmtpReply(reply.code, reply.message, "data")
                 if before_data is not None:
+                    # Committed before the first byte of content: a crash after this point
+                    # leaves evidence; a crash before it sent nothing.
                     before_data()
                     before_data = None
-                reply = await smtp.data(payload)
+                step = "content"
+                reply = await _send_content(smtp, payload)
+                if not 200 <= reply.code < 300:
+                    await self._reset()
                 return SmtpReply(reply.code, reply.message, "data")
             except aiosmtplib.SMTPResponseException as error:
                 await self._reset()
-                return SmtpReply(error.code, error.message, stage)
+                return SmtpReply(error.code, error.message, _stage(step))
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as e:
                 await self.close()
-                if stage == "data":
-                    # The payload may have been delivered before the line went dead.
+                if step == "content":
+                    # The content may have been delivered before the line went dead.
                     return SmtpReply(
                         None, f"connection lost during DATA: {_describe(e)}", "data", uncertain=True
                     )
@@ -165,6 +210,60 @@ class MailboxConnection:
             await _close(smtp)
 
 
+async def _send_content(smtp: aiosmtplib.SMTP, payload: bytes) -> aiosmtplib.SMTPResponse:
+    """Write the content after a ``354`` and read the final reply.
+
+    The same bytes aiosmtplib's ``data()`` writes (CRLF line endings, dot-stuffing, the final
+    dot); done here so that the moment between "nothing sent" and "content on the wire" is
+    known to the caller.
+    """
+    protocol = smtp.protocol
+    if protocol is None or not smtp.is_connected:
+        raise aiosmtplib.SMTPServerDisconnected("connection lost before the content")
+    content = _DOT.sub(b"..", normalize_message_line_endings(payload)) + b".\r\n"
+    try:
+        protocol.write(content)
+        return await protocol.read_response(timeout=smtp.timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        smtp.close()
+        raise
+
+
+def _stage(step: _Step) -> Stage:
+    return "data" if step in ("data-command", "content") else step
+
+
+def _connect_failure(box: MailboxConfig, where: str, error: BaseException) -> MailboxError:
+    """A refused or failed connection: permanent when TLS cannot work as configured."""
+    tls = _ssl_error(error)
+    if tls is not None:
+        hint = (
+            "add the server's CA as the mailbox's ca_file, or --insecure for a test server"
+            if isinstance(tls, ssl.SSLCertVerificationError)
+            else "check the mailbox's security setting (starttls on 587, tls on 465) and port"
+        )
+        return MailboxMisconfigured(
+            f"TLS with {where} failed: {_describe(tls)} — fix: {hint}", field="security"
+        )
+    if isinstance(error, aiosmtplib.SMTPException) and "STARTTLS" in str(error):
+        return MailboxMisconfigured(
+            f"{where} does not offer STARTTLS, which this mailbox requires (security = "
+            '"starttls") — fix: check host and port; never send the password unencrypted',
+            field="security",
+        )
+    return MailboxUnavailable(f"cannot connect to {where}: {_describe(error)}")
+
+
+def _ssl_error(error: BaseException | None) -> ssl.SSLError | None:
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, ssl.SSLError):
+            return error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
 async def _close(smtp: aiosmtplib.SMTP) -> None:
     try:
         if smtp.is_connected:
@@ -173,9 +272,19 @@ async def _close(smtp: aiosmtplib.SMTP) -> None:
         smtp.close()
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text.replace("\r", " ").replace("\n", " ")
+    return _one_line(str(error) or type(error).__name__)
 
 
-__all__ = ["LoginRefused", "MailboxConnection", "MailboxUnavailable", "SmtpReply", "tls_context"]
+__all__ = [
+    "LoginRefused",
+    "MailboxConnection",
+    "MailboxMisconfigured",
+    "MailboxUnavailable",
+    "SmtpReply",
+    "tls_context",
+]

@@ -34,6 +34,8 @@ _DELAY_SUBJECT = re.compile(r"\bdela(?:y|yed)\b|^warning:", re.IGNORECASE)
 
 # Reasons that only say "something failed": the notice's prose may say more.
 _WEAK = frozenset({"onhold", "undefined"})
+# A detector's reason that the diagnostic may still refine (None: the detector had none).
+_REFINABLE = RETRY_REASONS | {None}
 
 
 def classify_message(data: bytes) -> list[BounceRecord]:
@@ -48,6 +50,27 @@ def classify_parsed(parsed: ParsedMessage) -> list[BounceRecord]:
         findings = [replace(f, action="delayed") if f.action is None else f for f in findings]
     single = len(findings) == 1
     return [_record(parsed, detector, finding, single) for finding in findings]
+
+
+def _decided_elsewhere(parsed: ParsedMessage, finding: Finding, command: str | None) -> str | None:
+    """The reason the local delivery agent or the answering provider names, if either does.
+
+    They know their own messages better than the general phrase lists, so their word is
+    final (sisimai's order: LDA, then remote host, then the reason probes).
+    """
+    diagnostic = finding.diagnostic
+    code = finding.replycode if finding.replycode is not None else find_code(diagnostic)
+    host = finding.remote_host or host_in(diagnostic) or host_in(finding.context)
+    remote = Remote(
+        diagnostic=diagnostic,
+        status=finding.status or find_status(diagnostic),
+        code=code,
+        command=command,
+        host=host.lower(),
+        domain=(finding.recipient or "").rpartition("@")[2].lower(),
+        local_host=parsed.local_host,
+    )
+    return agent_reason(diagnostic, command) or remote_reason(remote)
 
 
 def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool) -> BounceRecord:
@@ -68,24 +91,7 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
     finding = replace(finding, diagnostic=sweep_reply(finding.diagnostic))
     command = finding.command or find_command(finding.diagnostic) or find_command(finding.context)
     hint = finding.reason
-    decided: str | None = None
-    if hint is None or hint in RETRY_REASONS:
-        # The agent that wrote into the mailbox, then the provider that answered, know
-        # their own messages better than the general phrase lists: their word is final.
-        status0 = finding.status or find_status(finding.diagnostic)
-        remote = Remote(
-            diagnostic=finding.diagnostic,
-            status=status0,
-            code=finding.replycode if finding.replycode is not None else find_code(
-                finding.diagnostic
-            ),
-            command=command,
-            host=(finding.remote_host or host_in(finding.diagnostic)
-                  or host_in(finding.context)).lower(),
-            domain=(finding.recipient or "").rpartition("@")[2].lower(),
-            local_host=parsed.local_host,
-        )
-        decided = agent_reason(finding.diagnostic, command) or remote_reason(remote)
+    decided = _decided_elsewhere(parsed, finding, command) if hint in _REFINABLE else None
     reply = classify_reply(
         finding.replycode,
         finding.status,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.bounces.classify import classify_reply, find_command, find_status, is_hard
+from preflight.bounces.classify import (
+    classify_reply,
+    find_command,
+    find_status,
+    is_hard,
+    is_temporary,
+    pseudo_status,
+    sweep_reply,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +80,44 @@ def test_notaccept_is_hard_only_when_permanent() -> None:
 def test_status_finder_ignores_versions_and_addresses() -> None:
     assert find_status("Postfix 3.4.5 said 550 5.7.1 denied") == "5.7.1"
     assert find_status("from 192.0.2.5 port 25") is None
+
+
+def test_a_multi_line_reply_reads_as_one_sentence() -> None:
+    text = ("550-5.2.1 The user you are trying to contact is receiving mail at a rate that "
+            "550-5.2.1 prevents additional messages from being delivered. 550 5.2.1 More.")
+    swept = sweep_reply(text)
+    assert swept.startswith("550 5.2.1 The user")
+    assert "rate that prevents additional messages" in swept
+    assert sweep_reply("550 5.1.1 user unknown") == "550 5.1.1 user unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("mx.example.org [192.0.2.1] did not like our RCPT TO: 550 5.2.1 rejected", "RCPT"),
+        ("There was an error delivering your mail to <a@example.org>. DNS failure", None),
+        ("Remote host said: 550 5.2.1 <a@example.org>... User Unknown [RCPT_TO]", "RCPT"),
+        ("SMTP error from remote mail server after pipelined MAIL FROM:<a@b.example> SIZE=9",
+         "MAIL"),
+        ("Connected to 192.0.2.1 but sender was rejected. MAIL FROM:<a@b.example>", "MAIL"),
+        ("550 5.7.1 Rejected (in reply to end of DATA command)", "DATA"),
+        ("550 DATABASE.EXAMPLE.ORG is unreachable", None),
+    ],
+)
+def test_the_command_a_reply_answered(text: str, command: str | None) -> None:
+    assert find_command(text) == command
+
+
+def test_an_x_unix_diagnostic_is_a_mailer_error() -> None:
+    # A local program (a pipe, a filter) exited with an error code; sisimai's mailererror.
+    reply = classify_reply(None, "5.0.0", "255", diagnostic_type="X-Unix")
+    assert reply.reason == "mailererror"
+    assert classify_reply(None, "5.0.0", "255").reason != "mailererror"
+
+
+def test_pseudo_status_and_temporary_wording() -> None:
+    assert pseudo_status("expired", temporary=True) == "4.0.947"
+    assert pseudo_status("userunknown", temporary=True) == "5.0.911"  # no temporary form
+    assert is_temporary("421 Host not reachable")
+    assert is_temporary("this is only a temporary failure report")
+    assert not is_temporary("Envelope expired")

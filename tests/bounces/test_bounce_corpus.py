@@ -12,14 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Reached on the 443 shared files: reason 86.2 %, status 91.9 %, hard 93.5 %,
-# recipient recall 96.0 %, precision 98.7 %.
+# Reached on the 443 shared files: reason 97.1 %, status 98.9 %, hard 99.1 %,
+# recipient recall 99.4 %, precision 99.6 %.
 FLOORS = {
-    ("file_level", "reason"): 0.85,
-    ("file_level", "status"): 0.905,
-    ("file_level", "hard"): 0.92,
-    ("recipients", "recall"): 0.95,
-    ("recipients", "precision"): 0.975,
+    ("file_level", "reason"): 0.96,
+    ("file_level", "status"): 0.98,
+    ("file_level", "hard"): 0.985,
+    ("recipients", "recall"): 0.99,
+    ("recipients", "precision"): 0.99,
 }
 
 

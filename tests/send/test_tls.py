@@ -17,7 +17,7 @@ import pytest
 from preflight.campaign_config import load_campaign
 from preflight.ledger import Ledger
 from preflight.sink import Sink
-from preflight.smtp import MailboxConnection, MailboxUnavailable
+from preflight.smtp import MailboxConnection, MailboxMisconfigured
 from send.helpers import mailbox_toml, run_campaign, sample_rows, states
 
 pytestmark = pytest.mark.looptime
@@ -94,7 +94,7 @@ async def test_insecure_flag_accepts_any_certificate(
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = BOX, "a@b.example", "hi"
         message.set_content("hello")
-        with pytest.raises(MailboxUnavailable, match="certificate verify failed"):
+        with pytest.raises(MailboxMisconfigured, match="certificate verify failed"):
             await MailboxConnection(mailbox).send(message, BOX, "a@b.example")
         connection = MailboxConnection(mailbox, insecure=True)
         reply = await connection.send(message, BOX, "a@b.example")
