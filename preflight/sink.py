@@ -2,8 +2,13 @@
 
 It listens on loopback only, answers each recipient according to a list of *faults* (the
 first that answers wins, otherwise 250), and records every message it accepts. A fault is
-any object with ``on_rcpt`` and ``on_data`` hooks (see :class:`Fault`), so new kinds of
-trouble (a dropped line, a stall, a greylisting server) are one small class each::
+any object with ``on_rcpt`` and ``on_data`` hooks (see :class:`Fault`), and optionally
+``on_connect`` and ``on_data_command``, so each kind of trouble is one small class:
+:class:`Reply` (any scripted answer: 452, 552, 550, ...), :class:`Greylist`, :class:`Drop`
+(the line dies after RCPT or during DATA), :class:`Stall` (no answer at all: timeouts),
+:class:`RefuseConnection` (closed at once, or greeted with 421). ``auth`` offers AUTH and
+answers 535 to a wrong password; ``tls`` offers STARTTLS (a context without a certificate
+makes every handshake fail)::
 
     sink = Sink([Reply("*@nowhere.example", "550 5.1.1 User unknown")])
     async with sink:
@@ -28,7 +33,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, Protocol
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -55,6 +60,14 @@ class DropConnection(Exception):
         self.deliver = deliver
 
 
+class Silence(Exception):
+    """Raised by a fault hook: the server says nothing for ``seconds`` (the client times out)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer for {seconds:g} s")
+        self.seconds = seconds
+
+
 class Fault(Protocol):
     def on_rcpt(self, address: str) -> str | None:
         """A reply line for this RCPT TO (``"550 5.1.1 ..."``) or None to pass."""
@@ -63,6 +76,14 @@ class Fault(Protocol):
     def on_data(self, recipients: Sequence[str]) -> str | None:
         """A reply line for the end of DATA, or None to pass."""
         ...
+
+
+# Optional hooks, looked up with getattr so a fault needs only the ones it uses:
+#   on_connect() -> str | None: a reply line to greet with before closing ("" closes
+#       without a word), or None to pass;
+#   on_data_command(recipients) -> str | None: a reply to the DATA command itself (before
+#       "354"), or None to pass.
+# Any hook may raise DropConnection or Silence.
 
 
 @dataclass
@@ -102,10 +123,12 @@ class Reply:
 
 @dataclass
 class Drop:
-    """Close the connection without replying (``stage`` rcpt or data).
+    """Close the connection without replying (``stage`` rcpt, data-command or data).
 
-    At the data stage the message is recorded first when ``deliver`` is True: the client
-    cannot know it arrived, which is exactly the case the ledger calls ``unknown``.
+    ``data-command`` drops the line when the DATA command arrives, after the recipients were
+    accepted and before any content: nothing can have been delivered. At the data stage the
+    message is recorded first when ``deliver`` is True: the client cannot know it arrived,
+    which is exactly the case the ledger calls ``unknown``.
     """
 
     pattern: str
@@ -125,10 +148,104 @@ class Drop:
             raise DropConnection(deliver=False)
         return None
 
+    def on_data_command(self, recipients: Sequence[str]) -> str | None:
+        if self.stage == "data-command" and any(self._matches(a) for a in recipients):
+            self.fired += 1
+            raise DropConnection(deliver=False)
+        return None
+
     def on_data(self, recipients: Sequence[str]) -> str | None:
         if self.stage == "data" and any(self._matches(a) for a in recipients):
             self.fired += 1
             raise DropConnection(deliver=self.deliver)
+        return None
+
+
+@dataclass
+class Greylist:
+    """Refuse each matching address ``tries`` times with a temporary reply, then accept it
+    (what greylisting servers do to senders that never come back)."""
+
+    pattern: str = "*"
+    reply: str = "451 4.7.1 Greylisted, please try again later"
+    tries: int = 1
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def on_rcpt(self, address: str) -> str | None:
+        key = address.lower()
+        if not fnmatch.fnmatch(key, self.pattern.lower()) or self.seen.get(key, 0) >= self.tries:
+            return None
+        self.seen[key] = self.seen.get(key, 0) + 1
+        return self.reply
+
+    def on_data(self, recipients: Sequence[str]) -> str | None:
+        return None
+
+
+@dataclass
+class Stall:
+    """Say nothing for ``seconds`` at ``stage``: ``connect`` (no greeting), ``rcpt``,
+    ``data-command`` (no 354) or ``data`` (the content was received, no final reply; the
+    message is recorded first when ``deliver``). The client's timeout decides the rest."""
+
+    stage: str = "data"
+    pattern: str = "*"
+    times: int | None = 1
+    seconds: float = 3600.0
+    deliver: bool = True
+    fired: int = 0
+
+    def _fire(self, stage: str, addresses: Sequence[str]) -> None:
+        if stage != self.stage or (self.times is not None and self.fired >= self.times):
+            return
+        if stage == "connect" or any(
+            fnmatch.fnmatch(a.lower(), self.pattern.lower()) for a in addresses
+        ):
+            self.fired += 1
+            if stage == "data" and self.deliver:
+                raise _SilenceAfterDelivery(self.seconds)
+            raise Silence(self.seconds)
+
+    def on_connect(self) -> str | None:
+        self._fire("connect", ())
+        return None
+
+    def on_rcpt(self, address: str) -> str | None:
+        self._fire("rcpt", (address,))
+        return None
+
+    def on_data_command(self, recipients: Sequence[str]) -> str | None:
+        self._fire("data-command", recipients)
+        return None
+
+    def on_data(self, recipients: Sequence[str]) -> str | None:
+        self._fire("data", recipients)
+        return None
+
+
+class _SilenceAfterDelivery(Silence):
+    """Silence at the end of DATA after the message was recorded."""
+
+
+@dataclass
+class RefuseConnection:
+    """Refuse new connections: close at once (``greeting`` None) or greet with a reply
+    line such as ``421 4.3.2 Service not available`` and close. ``times`` limits how many."""
+
+    greeting: str | None = None
+    times: int | None = None
+    fired: int = 0
+
+    def on_connect(self) -> str | None:
+        if self.times is not None and self.fired >= self.times:
+            return None
+        self.fired += 1
+        return self.greeting or ""
+
+    def on_rcpt(self, address: str) -> str | None:
+        return None
+
+    def on_data(self, recipients: Sequence[str]) -> str | None:
         return None
 
 
@@ -147,6 +264,10 @@ class _Handler:
         except DropConnection:
             _drop(server)
             return "421 4.4.2 closing"  # never reaches the client: the line is closed
+        except Silence as silence:
+            await asyncio.sleep(silence.seconds)
+            _drop(server)
+            return "421 4.4.2 closing"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -162,13 +283,99 @@ class _Handler:
                 self.sink._record(envelope)
             _drop(server)
             return "421 4.4.2 closing"
+        except Silence as silence:
+            if isinstance(silence, _SilenceAfterDelivery):
+                self.sink._record(envelope)
+            await asyncio.sleep(silence.seconds)
+            _drop(server)
+            return "421 4.4.2 closing"
         self.sink._record(envelope)
+        if self.sink.reply_delay:
+            # The window in which the message is stored but the client does not know yet.
+            await asyncio.sleep(self.sink.reply_delay)
         return "250 2.0.0 OK: queued"
 
 
 def _drop(server: SMTP) -> None:
     if server.transport is not None:
         server.transport.abort()
+
+
+class _SinkSMTP(SMTP):
+    """aiosmtpd's server with one more place for faults: the DATA command itself."""
+
+    def __init__(self, sink: Sink, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sink = sink
+
+    async def smtp_DATA(self, arg: str) -> None:
+        envelope = self.envelope
+        recipients = list(envelope.rcpt_tos) if envelope is not None else []
+        if recipients:
+            try:
+                for fault in self.sink.faults:
+                    hook = getattr(fault, "on_data_command", None)
+                    answer = hook(recipients) if hook is not None else None
+                    if answer is not None:
+                        await self.push(answer)
+                        return
+            except DropConnection:
+                _drop(self)
+                return
+            except Silence as silence:
+                await asyncio.sleep(silence.seconds)
+                _drop(self)
+                return
+        await super().smtp_DATA(arg)
+
+
+class _Refusal(asyncio.Protocol):
+    """A connection refused by a fault: greet with ``line`` (if any) and close, or say
+    nothing for ``silence`` seconds."""
+
+    def __init__(self, line: str | None, silence: float | None) -> None:
+        self.line = line
+        self.silence = silence
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if self.silence is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.silence, transport.abort)
+            return
+        if self.line:
+            transport.write(self.line.encode() + b"\r\n")
+            transport.close()  # after the greeting is flushed
+        else:
+            transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class _Authenticator:
+    """Accept exactly one username and password; remember who tried (never the password)."""
+
+    def __init__(self, sink: Sink, username: str, password: str) -> None:
+        self.sink = sink
+        self.username = username.encode()
+        self.password = password.encode()
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == self.username
+            and data.password == self.password
+        )
+        login = data.login.decode(errors="replace") if isinstance(data, LoginPassword) else ""
+        self.sink.logins.append((login, ok))
+        if ok:
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
 
 
 class Sink:
@@ -183,9 +390,13 @@ class Sink:
         maildir: Path | None = None,
         tls: ssl.SSLContext | None = None,
         implicit_tls: bool = False,
+        auth: tuple[str, str] | None = None,
+        reply_delay: float = 0.0,
     ) -> None:
         """``tls`` (a server context) offers STARTTLS, or with ``implicit_tls`` wraps the
-        whole connection (port 465 style)."""
+        whole connection (port 465 style). ``auth`` (username, password) offers AUTH PLAIN
+        and LOGIN, over plain connections too, and answers 535 to anything else.
+        ``reply_delay`` waits that long between storing a message and saying 250."""
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the sink listens on loopback only")
         self.faults: list[Fault] = list(faults)
@@ -195,6 +406,10 @@ class Sink:
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self.tls = tls
         self.implicit_tls = implicit_tls
+        self.auth = auth
+        self.reply_delay = reply_delay
+        self.logins: list[tuple[str, bool]] = []  # (username, accepted)
+        self.connections = 0
         self._server: asyncio.Server | None = None
         self._lock = threading.Lock()
 
@@ -205,7 +420,9 @@ class Sink:
         with self._lock:
             self.received.append(item)
             if self.maildir is not None:
-                self.maildir.add(data)
+                # The envelope recipients, as a local delivery agent would write them.
+                stamp = b"".join(b"Delivered-To: %s\r\n" % r.encode() for r in item.rcpt_tos)
+                self.maildir.add(stamp + data)
 
     def recipients(self) -> list[str]:
         with self._lock:
@@ -215,13 +432,32 @@ class Sink:
         loop = asyncio.get_running_loop()
         handler = _Handler(self)
         starttls = None if self.implicit_tls else self.tls
+        authenticator = _Authenticator(self, *self.auth) if self.auth else None
+
+        def connection() -> asyncio.BaseProtocol:
+            self.connections += 1
+            try:
+                for fault in self.faults:
+                    hook = getattr(fault, "on_connect", None)
+                    line = hook() if hook is not None else None
+                    if line is not None:
+                        return _Refusal(line, None)
+            except DropConnection:
+                return _Refusal(None, None)
+            except Silence as silence:
+                return _Refusal(None, silence.seconds)
+            return _SinkSMTP(
+                self,
+                handler,
+                hostname="sink.localhost",
+                ident="preflight-sink",
+                tls_context=starttls,
+                authenticator=authenticator,
+                auth_require_tls=False,
+            )
+
         self._server = await loop.create_server(
-            lambda: SMTP(
-                handler, hostname="sink.localhost", ident="preflight-sink", tls_context=starttls
-            ),
-            self.host,
-            self.port,
-            ssl=self.tls if self.implicit_tls else None,
+            connection, self.host, self.port, ssl=self.tls if self.implicit_tls else None
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -274,7 +510,25 @@ class ThreadedSink:
         self._loop.close()
 
 
-__all__ = ["Drop", "DropConnection", "Fault", "Received", "Reply", "Sink", "ThreadedSink"]
+__all__ = [
+    "Drop",
+    "DropConnection",
+    "Fault",
+    "Greylist",
+    "Received",
+    "RefuseConnection",
+    "Reply",
+    "Silence",
+    "Sink",
+    "Stall",
+    "ThreadedSink",
+    "broken_tls_context",
+]
+
+
+def broken_tls_context() -> ssl.SSLContext:
+    """A server context with no certificate: every TLS handshake with it fails."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 
 
 def _parse_fault(text: str) -> Reply:
@@ -301,8 +555,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--maildir", type=Path)
     parser.add_argument("--reply", action="append", default=[], help="PATTERN=REPLY[@data]")
+    parser.add_argument(
+        "--reply-delay",
+        type=float,
+        default=0.0,
+        help="seconds between storing a message and answering 250 (widens the window a "
+        "crash test aims at)",
+    )
     args = parser.parse_args(argv)
-    sink = Sink([_parse_fault(f) for f in args.reply], port=args.port, maildir=args.maildir)
+    sink = Sink(
+        [_parse_fault(f) for f in args.reply],
+        port=args.port,
+        maildir=args.maildir,
+        reply_delay=args.reply_delay,
+    )
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -13,5 +13,6 @@ def test_library_lints_without_the_cli() -> None:
     msg["Subject"] = "FREE MONEY!!! ACT NOW!!!"
     msg["From"] = "winner@example.com"
     msg.set_content("BUY NOW!!! 100% free, click here, act now!!! CHEAP PRICE!!!")
-    report = preflight.lint_draft(preflight.Draft.from_message(msg, "x.eml"), preflight.LintSettings())
+    draft = preflight.Draft.from_message(msg, "x.eml")
+    report = preflight.lint_draft(draft, preflight.LintSettings())
     assert not report.passed and report.score >= 5.0
