@@ -165,6 +165,8 @@ class RunStats:
     skipped: int = 0
     recovered_unknown: int = 0
     paused: dict[str, str] = field(default_factory=dict)
+    # Mailboxes this run paused (the user must act before they send again).
+    paused_now: dict[str, str] = field(default_factory=dict)
     next_send: datetime | None = None
     next_retry: datetime | None = None
     stopped: bool = False
@@ -429,6 +431,7 @@ class CampaignRun:
         dispatcher.pause(mailbox)
         self.ledger.pause_mailbox(mailbox, reason, self.config.name, iso(self.clock.now()))
         self.stats.paused[mailbox] = reason
+        self.stats.paused_now[mailbox] = reason
 
     def _unreachable(self, dispatcher: Dispatcher, pick: Pick, error: str) -> None:
         mailbox = pick.mailbox

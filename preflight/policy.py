@@ -49,6 +49,10 @@ PAUSE_FIXES: dict[str, str] = {
 }
 GENERIC_PAUSE_FIX = "the receiving server rejected the sender: find out why before resuming"
 
+# A permanent refusal of the message itself, not of the recipient or the sender: the same
+# bytes would be refused again, so there is no retry, and the address stays valid.
+DEFAULT_FAIL_REASONS: frozenset[str] = frozenset({"mesgtoobig"})
+
 # Reasons that are not a failure at all (an auto-reply matched to a send).
 NOT_A_FAILURE: frozenset[str] = frozenset({"delivered", "vacation"})
 
@@ -67,6 +71,7 @@ class BouncePolicy:
     # ...once it has made at least this many sends (too few sends say nothing).
     hard_bounce_min_sends: int = 20
     pause_on_reasons: frozenset[str] = DEFAULT_PAUSE_REASONS
+    fail_on_reasons: frozenset[str] = DEFAULT_FAIL_REASONS
     # Replies that mean "you are sending too fast": slow the mailbox down, retry soon,
     # and do not count the reply against the recipient.
     slow_down_codes: frozenset[int] = frozenset({421})
@@ -129,6 +134,8 @@ def decide(policy: BouncePolicy, reply: ReplyClass, soft_failures_so_far: int) -
     if reply.reason in policy.pause_on_reasons and not _temporary(reply):
         fix = PAUSE_FIXES.get(reply.reason, GENERIC_PAUSE_FIX)
         return Decision(state="failed", pause_mailbox=fix, counts_against_recipient=False)
+    if reply.reason in policy.fail_on_reasons and not _temporary(reply):
+        return Decision(state="failed", counts_against_recipient=False)
     if reply.hard:
         return Decision(state="bounced", suppress=True, suppress_reason=reply.reason)
     failures = soft_failures_so_far + 1
@@ -173,6 +180,7 @@ def hard_bounce_brake(policy: BouncePolicy, recent_hard: Sequence[bool]) -> str 
 
 
 __all__ = [
+    "DEFAULT_FAIL_REASONS",
     "DEFAULT_PAUSE_REASONS",
     "BouncePolicy",
     "Decision",

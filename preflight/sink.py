@@ -328,6 +328,15 @@ class _SinkSMTP(SMTP):
                 return
         await super().smtp_DATA(arg)
 
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if not self.sink.broken_tls:
+            await super().smtp_STARTTLS(arg)
+            return
+        # Agree, then answer the client's handshake with text: its TLS layer must fail.
+        await self.push("220 2.0.0 Ready to start TLS")
+        if self.transport is not None:
+            self.transport.write(b"220 this is not a TLS handshake\r\n" * 4)
+
 
 class _Refusal(asyncio.Protocol):
     """A connection refused by a fault: greet with ``line`` (if any) and close, or say
@@ -392,11 +401,14 @@ class Sink:
         implicit_tls: bool = False,
         auth: tuple[str, str] | None = None,
         reply_delay: float = 0.0,
+        broken_tls: bool = False,
     ) -> None:
         """``tls`` (a server context) offers STARTTLS, or with ``implicit_tls`` wraps the
         whole connection (port 465 style). ``auth`` (username, password) offers AUTH PLAIN
         and LOGIN, over plain connections too, and answers 535 to anything else.
-        ``reply_delay`` waits that long between storing a message and saying 250."""
+        ``reply_delay`` waits that long between storing a message and saying 250.
+        ``broken_tls`` offers STARTTLS (or, with ``implicit_tls``, listens as a TLS port) but
+        answers the handshake with plain text, so the client's handshake fails."""
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the sink listens on loopback only")
         self.faults: list[Fault] = list(faults)
@@ -408,6 +420,7 @@ class Sink:
         self.implicit_tls = implicit_tls
         self.auth = auth
         self.reply_delay = reply_delay
+        self.broken_tls = broken_tls
         self.logins: list[tuple[str, bool]] = []  # (username, accepted)
         self.connections = 0
         self._server: asyncio.Server | None = None
@@ -432,6 +445,9 @@ class Sink:
         loop = asyncio.get_running_loop()
         handler = _Handler(self)
         starttls = None if self.implicit_tls else self.tls
+        if self.broken_tls and not self.implicit_tls:
+            starttls = starttls or broken_tls_context()  # only to offer STARTTLS
+        listen_tls = self.tls if self.implicit_tls and not self.broken_tls else None
         authenticator = _Authenticator(self, *self.auth) if self.auth else None
 
         def connection() -> asyncio.BaseProtocol:
@@ -456,9 +472,7 @@ class Sink:
                 auth_require_tls=False,
             )
 
-        self._server = await loop.create_server(
-            connection, self.host, self.port, ssl=self.tls if self.implicit_tls else None
-        )
+        self._server = await loop.create_server(connection, self.host, self.port, ssl=listen_tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -527,7 +541,8 @@ __all__ = [
 
 
 def broken_tls_context() -> ssl.SSLContext:
-    """A server context with no certificate: every TLS handshake with it fails."""
+    """A server context with no certificate: the server aborts every handshake (the client
+    sees the connection reset, as from a broken middlebox)."""
     return ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 
 

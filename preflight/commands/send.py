@@ -242,8 +242,17 @@ def send(
                 CampaignRun,
             )
         )
-        _print_run(console, stats)
+        _print_run(console, stats, show_paused=False)
         _print_status(console, opened, config, campaign_id)
+        if stats.paused_now:
+            # The user must act (a password, TLS, the list, the content): one line on stderr
+            # and a failing exit code, so a script or cron job notices.
+            from preflight.errors import MailboxError
+
+            raise MailboxError(
+                "; ".join(f"{box} paused: {why}" for box, why in stats.paused_now.items())
+                + " (run send again with --unpause after fixing)"
+            )
 
 
 async def _run(
@@ -346,7 +355,7 @@ def _print_validation(console: Console, summary: Any) -> None:
         console.print(f"  warning {line}", markup=False)
 
 
-def _print_run(console: Console, stats: Any) -> None:
+def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
     parts = [
         f"sent {stats.sent}",
         f"deferred {stats.deferred}",
@@ -362,7 +371,7 @@ def _print_run(console: Console, stats: Any) -> None:
             "by an earlier crash and are marked 'unknown' (not resent; "
             "--resend-unknown after checking)[/yellow]"
         )
-    for box, reason in stats.paused.items():
+    for box, reason in stats.paused.items() if show_paused else ():
         console.print(f"[red]paused {box}[/red]: {reason}", markup=True)
     if stats.stopped:
         console.print("stopped; run the same command again to resume")

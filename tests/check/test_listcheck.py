@@ -35,7 +35,7 @@ def write_list(tmp_path: Path, text: str = LIST) -> Path:
     return path
 
 
-async def run_dns(path: Path, timeout: float = 0.5, window: int = 2000) -> list[CheckedRow]:
+async def run_dns(path: Path, timeout: float = 1.0, window: int = 2000) -> list[CheckedRow]:
     mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout)))
     with read_recipients(path, on_error="collect") as reader:
         return [c async for c in check_rows_dns(reader, AddressChecker(), mailhosts, window=window)]

@@ -1,7 +1,9 @@
 """Fixture zones for the DNS tests, served by tests/support/dns_server.py on loopback.
 
 Every name is under the reserved ``.example`` top-level domain, so even a misdirected query
-could not reach a real domain. Keys are real RSA keys (see keys.py).
+could not reach a real domain — except the blocklist zones, which must carry their real names
+(zen.spamhaus.org …) and are answered by the loopback server like the rest. Keys are real
+RSA and Ed25519 keys (see keys.py).
 """
 
 from __future__ import annotations
