@@ -102,7 +102,6 @@ class Importer:
         self.policy = policy or BouncePolicy()
         self.now = now
         self.summary = ImportSummary()
-        self._hard_mailboxes: set[str] = set()
 
     def _now(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -110,7 +109,6 @@ class Importer:
     def import_messages(self, messages: Iterable[RawMessage]) -> ImportSummary:
         for raw in messages:
             self.import_one(raw)
-        self.finish()
         return self.summary
 
     def import_one(self, raw: RawMessage) -> None:
@@ -174,7 +172,9 @@ class Importer:
                     now=now,
                 )
                 if record.hard:
-                    self._hard_mailboxes.add(message.mailbox)
+                    # Inside this message's transaction: a crash after the commit must not
+                    # leave a mailbox over the brake unpaused (a re-import skips this record).
+                    self._brake(message.mailbox, message.campaign, now)
                 if decision.pause_mailbox:
                     self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
             if decision.suppress:
@@ -224,15 +224,14 @@ class Importer:
         self.ledger.pause_mailbox(mailbox, why, campaign, now)
         self.summary.paused[mailbox] = why
 
-    def finish(self) -> None:
-        """Apply the hard-bounce brake to every mailbox that received a hard bounce."""
-        for mailbox in sorted(self._hard_mailboxes):
-            flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
-            why = hard_bounce_brake(self.policy, flags)
-            if why:
-                with self.ledger.transaction():
-                    self._pause(mailbox, why, None, _iso(self._now()))
-        self._hard_mailboxes.clear()
+    def _brake(self, mailbox: str, campaign: str | None, now: str) -> None:
+        """Pause the mailbox once its hard bounces pass the policy's share of recent sends."""
+        if mailbox in self.ledger.paused_mailboxes():
+            return
+        flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
+        why = hard_bounce_brake(self.policy, flags)
+        if why:
+            self._pause(mailbox, why, campaign, now)
 
 
 def import_source(
@@ -257,7 +256,6 @@ def import_source(
                 if move_to and raw.uid:
                     imap.move(raw.uid, move_to)
                     importer.summary.moved += 1
-        importer.finish()
         return importer.summary
     if move_to or since or insecure or cafile or password_env:
         raise UsageError(

@@ -453,6 +453,12 @@ def demo(
     )
     _print_run(console, result.stats)
     console.print(f"the sink accepted {result.delivered} messages")
+    late = result.late_bounces
+    console.print(
+        f"bounce messages that arrived later in {result.inbox}: {late.messages} read, "
+        f"{late.matched} matched to sends, {late.hard} hard, {late.soft} soft",
+        markup=False,
+    )
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
     console.print(f"ledger: {result.ledger}")

@@ -150,7 +150,6 @@ def test_hard_bounces_over_the_limit_pause_the_mailbox(corpus: Path, ledger: Led
                             f"m{n}@sender.example".encode())
         importer.import_one(RawMessage(data=b"Message-ID: <b%d@mx>\n" % n + data,
                                        location=f"t#{n}"))
-    importer.finish()
     assert state(ledger, "user3@example.org")["state"] == "bounced"
     pauses = ledger.paused_mailboxes()
     assert MAILBOX in pauses and "2 of the last 20" in pauses[MAILBOX]

@@ -13,8 +13,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from preflight.campaign_config import load_campaign
+from preflight.cli import app
 from preflight.ledger import Ledger
 from preflight.sink import Sink
 from preflight.smtp import MailboxConnection, MailboxMisconfigured
@@ -100,3 +102,23 @@ async def test_insecure_flag_accepts_any_certificate(
         reply = await connection.send(message, BOX, "a@b.example")
         await connection.close()
     assert reply.accepted and sink.recipients() == ["a@b.example"]
+
+
+def test_cli_refuses_a_self_signed_server_in_one_line_until_insecure(
+    campaign_dir: Callable[..., Path], tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    runner = CliRunner()
+    with Sink(tls=server_context(certificate), implicit_tls=True).in_thread() as sink:
+        box = mailbox_toml(BOX, sink.port).replace('"none"', '"tls"')
+        path = campaign_dir(sample_rows(2), [box])
+        base = ["send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes", "--offline"]
+        refused = runner.invoke(app, base)
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith("preflight: error: li.wei@brightline.example paused:")
+        assert "certificate verify failed" in refused.stderr and "ca_file" in refused.stderr
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+        assert sink.received == [] and sink.connections == 1
+        trusted = runner.invoke(app, [*base, "--insecure", "--unpause"])
+        assert trusted.exit_code == 0, trusted.stderr
+        assert "this run: sent 2" in trusted.stdout
+    assert sorted(sink.recipients()) == ["person0@buyer0.example", "person1@buyer1.example"]
