@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from preflight.bounces.detectors.text import hinted_finding
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ADDRESS_RE, ParsedMessage
 
@@ -44,17 +45,10 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
         addresses = ADDRESS_RE.findall(match.group(1)) if match else []
         if addresses:
             if current:
-                findings.append(_finding(*current))
+                findings.append(hinted_finding(*current, _HINTS))
             current = (addresses[0].lower(), [])
         elif current is not None and line.strip():
             current[1].append(line.strip())
     if current:
-        findings.append(_finding(*current))
+        findings.append(hinted_finding(*current, _HINTS))
     return findings or None
-
-
-def _finding(recipient: str, lines: list[str]) -> Finding:
-    text = " ".join(" ".join(lines).split())
-    lowered = text.lower()
-    hint = next((reason for phrase, reason in _HINTS if phrase in lowered), None)
-    return Finding(recipient=recipient, diagnostic=text, reason=hint)

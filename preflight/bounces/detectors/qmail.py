@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from preflight.bounces.detectors.text import hinted_finding
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
 
@@ -39,21 +40,14 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
         match = _RECORD.match(line.strip())
         if match:
             if current:
-                findings.append(_finding(*current))
+                findings.append(hinted_finding(*current, _HINTS))
             current = (match.group(1).lower(), [match.group(2)])
         elif current is not None:
             if not line.strip() and len(current[1]) > 1:
-                findings.append(_finding(*current))
+                findings.append(hinted_finding(*current, _HINTS))
                 current = None
             else:
                 current[1].append(line.strip())
     if current:
-        findings.append(_finding(*current))
+        findings.append(hinted_finding(*current, _HINTS))
     return findings or None
-
-
-def _finding(recipient: str, lines: list[str]) -> Finding:
-    text = " ".join(" ".join(lines).split())
-    lowered = text.lower()
-    hint = next((reason for phrase, reason in _HINTS if phrase in lowered), None)
-    return Finding(recipient=recipient, diagnostic=text, reason=hint)

@@ -143,3 +143,11 @@ def findings_for(
             )
         )  # type: ignore[arg-type]
     return unique(out)
+
+
+def hinted_finding(recipient: str, lines: list[str], hints: Iterable[tuple[str, str]]) -> Finding:
+    """A finding from a recipient's block of lines; the first phrase found names the reason."""
+    diagnostic = " ".join(" ".join(lines).split())
+    lowered = diagnostic.lower()
+    hint = next((reason for phrase, reason in hints if phrase in lowered), None)
+    return Finding(recipient=recipient, diagnostic=diagnostic, reason=hint)
