@@ -187,6 +187,8 @@ class Draft:
         except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
             # The stdlib email package raises a handful of these on broken structure.
             raise DraftError(f"cannot parse the message: {exc}", file=source) from exc
+        except RecursionError:
+            raise DraftError("MIME structure nested too deeply", file=source) from None
         return draft
 
 
@@ -212,7 +214,10 @@ def read_draft(path: str | Path) -> Draft:
         raise DraftError("the file is empty", file=path)
     if data.startswith(b"From ") and b"\n" in data:
         data = data.split(b"\n", 1)[1]  # an mbox separator line is not a header
-    msg = email.message_from_bytes(data)
+    try:
+        msg = email.message_from_bytes(data)
+    except RecursionError:  # the stdlib parser recurses once per nested multipart
+        raise DraftError("MIME structure nested too deeply", file=path) from None
     if not msg.keys():
         raise DraftError("no mail headers found (is this an .eml file?)", file=path)
     return Draft.from_message(msg, str(path))
@@ -230,7 +235,7 @@ def decode_header_value(value: object) -> str:
     if "=?" in text:
         try:
             text = str(make_header(decode_header(text)))
-        except (LookupError, ValueError, UnicodeError, email.errors.HeaderParseError):
+        except (LookupError, ValueError, email.errors.MessageError):
             text = _decode_words_leniently(text)
     return text.replace("\r", "").replace("\n", " ")
 
@@ -248,7 +253,7 @@ def _decode_words_leniently(text: str) -> str:
 def _decode_bytes(data: bytes, charset: str | None) -> str:
     try:
         return data.decode(charset or "latin-1", errors="replace")
-    except LookupError:
+    except (LookupError, ValueError):  # a charset name with NUL or non-ASCII is ValueError
         return data.decode("latin-1", errors="replace")
 
 

@@ -80,6 +80,14 @@ def _set(message: EmailMessage, name: str, value: str) -> None:
 
 def _address_objects(name: str, value: str) -> list[Address]:
     """Parse "Name <a@b>, c@d" into Address objects, so odd display names get quoted."""
+    if "=?" in value:
+        # The serializer decodes RFC 2047 words after our line-break check has run, so an
+        # encoded CR LF would become a real header line (a Bcc, or a new Reply-To).
+        raise HeaderInjectionError(
+            "encoded words (=?...?=) are not allowed in an address header; write the name "
+            "as plain text and preflight encodes it",
+            field=name,
+        )
     found = []
     for display_name, addr_spec in getaddresses([value]):
         if "@" not in addr_spec:

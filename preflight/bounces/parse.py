@@ -80,7 +80,7 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # a charset name with NUL or non-ASCII is ValueError
             continue
     return data.decode("latin-1")
 

@@ -24,7 +24,9 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     "systemerror": ("Several matches found in Domino Directory",),
     "networkerror": ("Message has exceeded maximum hop count",),
 }
-_DOMINO = re.compile(r"^\s*was not delivered to:\s*$", re.MULTILINE)
+# [ \t] rather than \s: \s also matches newlines, which makes the search quadratic on a
+# message of blank lines.
+_DOMINO = re.compile(r"^[ \t]*was not delivered to:[ \t]*$", re.MULTILINE)
 _NOTES = re.compile(r"^-+\s+Failure Reasons\s+-+\s*$", re.MULTILINE)
 
 
