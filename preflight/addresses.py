@@ -15,6 +15,7 @@ DNS checks (``--dns``) live in :mod:`preflight.dns.mailhost` and add reasons wit
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -154,6 +155,81 @@ class _Valid:
         return None if self.smtputf8 else f"{self.local_part}@{self.ascii_domain}"
 
 
+class SeenMailboxes:
+    """The mailboxes seen so far, exact, in memory that does not grow with the list.
+
+    Keys are 64-bit hashes of mailbox keys; each maps to a small int (where it was first
+    seen). Up to ``memory_limit`` new keys are held in a dict; when it fills, they are moved
+    to a private temporary SQLite database on disk (SQLite deletes the file itself when the
+    connection closes, and the file is already unlinked, so even a killed process leaves
+    nothing behind). Lookups try the dict, then the disk. The answers are the same as one
+    big dict's; the cost is one indexed read per address once a list passes the limit.
+    """
+
+    MEMORY_LIMIT = 100_000
+    # SQLite's page cache for the spill; its pages are the only memory the spill costs.
+    _CACHE_KIB = 4096
+
+    def __init__(self, memory_limit: int = MEMORY_LIMIT) -> None:
+        if memory_limit < 1:
+            raise ValueError("memory_limit must be at least 1")
+        self.memory_limit = memory_limit
+        self._recent: dict[int, int] = {}
+        self._disk: sqlite3.Connection | None = None
+        self._on_disk = 0
+
+    @property
+    def spilled(self) -> bool:
+        """Whether keys have moved to disk (the list outgrew ``memory_limit``)."""
+        return self._disk is not None
+
+    def __len__(self) -> int:
+        return len(self._recent) + self._on_disk
+
+    def first(self, key: int) -> int | None:
+        """The value stored with ``key`` when it was first added, or None if never added."""
+        value = self._recent.get(key)
+        if value is not None or self._disk is None:
+            return value
+        row = self._disk.execute("SELECT first FROM seen WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def add(self, key: int, value: int) -> None:
+        """Remember ``key`` unless it is known already (the first value always wins)."""
+        if self.first(key) is not None:
+            return
+        self._recent[key] = value
+        if len(self._recent) >= self.memory_limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._disk is None:
+            # "" is SQLite's private temporary on-disk database, removed on close.
+            self._disk = sqlite3.connect("", isolation_level=None)
+            self._disk.execute("PRAGMA temp_store = FILE")
+            self._disk.execute(f"PRAGMA cache_size = -{self._CACHE_KIB}")
+            self._disk.execute("PRAGMA journal_mode = OFF")
+            self._disk.execute("PRAGMA synchronous = OFF")
+            # The hash is the rowid: one compact B-tree, no second index.
+            self._disk.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, first INTEGER)")
+        with self._disk:
+            self._disk.execute("BEGIN")
+            self._disk.executemany(
+                "INSERT OR IGNORE INTO seen (key, first) VALUES (?, ?)", self._recent.items()
+            )
+        self._on_disk += len(self._recent)
+        # A new dict, not clear(): a cleared dict keeps its grown table.
+        self._recent = {}
+
+    def close(self) -> None:
+        """Drop everything, the spill file included."""
+        self._recent = {}
+        self._on_disk = 0
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+
+
 class _Validator:
     """email-validator, with each distinct domain validated only once.
 
@@ -161,11 +237,12 @@ class _Validator:
     email-validator's time, and a list repeats its domains. A known-good domain is therefore
     not validated again: the local part is validated beside a short stand-in domain and the
     cached domain is put back. Long addresses always take the full path, so the overall
-    length limit is still enforced by email-validator itself.
+    length limit is still enforced by email-validator itself. The cache is capped so memory
+    stays flat; when it fills it starts afresh, which keeps the domains a list repeats now.
     """
 
     _STAND_IN = "a.io"
-    _MAX_DOMAINS = 200_000
+    _MAX_DOMAINS = 20_000
     _SHORT_ENOUGH = 200  # well under the 254-octet limit, even with the stand-in swapped
 
     def __init__(self) -> None:
@@ -176,7 +253,9 @@ class _Validator:
         known = self._domains.get(domain) if at else None
         if known is None or len(address) > self._SHORT_ENOUGH:
             full = validate_email(address, check_deliverability=False)
-            if at and len(self._domains) < self._MAX_DOMAINS:
+            if at:
+                if len(self._domains) >= self._MAX_DOMAINS:
+                    self._domains = {}
                 self._domains[domain] = (full.domain, full.ascii_domain)
             return _Valid(full.local_part, full.domain, full.ascii_domain, bool(full.smtputf8))
         probe = validate_email(f"{local}@{self._STAND_IN}", check_deliverability=False)
@@ -190,6 +269,10 @@ class AddressChecker:
     ``Ledger(path).suppression``). With ``fix=True`` an address rejected only for something
     the checker can repair (spaces, a comma for a dot, a misspelled provider) is checked again
     in its corrected form, and that form becomes ``normalized``.
+
+    Memory stays flat however long the list: past ``memory_limit`` distinct mailboxes the
+    duplicate memory moves to a temporary file (see :class:`SeenMailboxes`). :meth:`close`
+    (or ``with``) removes it at once; otherwise it goes with the checker.
     """
 
     def __init__(
@@ -197,13 +280,14 @@ class AddressChecker:
         suppressed: Callable[[str], Suppression | None] | None = None,
         *,
         fix: bool = False,
+        memory_limit: int = SeenMailboxes.MEMORY_LIMIT,
     ) -> None:
         self._suppressed = suppressed
         self._fix = fix
         # hash of the mailbox key -> (line of its first appearance << 1) | 1 if that spelling
-        # differed from the key. Ints, not strings, keep a million-address list to tens of
-        # megabytes; a 64-bit hash collision among a million keys is a 1-in-10^7 chance.
-        self._seen: dict[int, int] = {}
+        # differed from the key. Ints, not strings, keep the entries small; a 64-bit hash
+        # collision among a million keys is a 1-in-10^7 chance.
+        self._seen = SeenMailboxes(memory_limit)
         self._roles = address_data.role_local_parts()
         self._free = address_data.free_mail_domains()
         self._disposable = disposable_email_domains.blocklist
@@ -213,14 +297,30 @@ class AddressChecker:
     def distinct_mailboxes(self) -> int:
         return len(self._seen)
 
+    @property
+    def spilled(self) -> bool:
+        """Whether the duplicate memory outgrew ``memory_limit`` and moved to disk."""
+        return self._seen.spilled
+
+    def close(self) -> None:
+        """Forget the mailboxes seen and remove the temporary file, if any."""
+        self._seen.close()
+
+    def __enter__(self) -> AddressChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def check(self, address: str, *, line: int | None = None) -> AddressVerdict:
         """The verdict on ``address``; ``line`` names where it came from in messages."""
         verdict, key = self._evaluate(address)
         if self._fix and verdict.verdict == "reject" and verdict.suggestion:
             verdict, key = self._apply_fix(verdict, key)
-        if key is not None and verdict.normalized is not None:
+        if key is not None and verdict.normalized is not None and "duplicate" not in verdict.codes:
+            # Not a duplicate, so _examine just looked the key up and did not find it.
             respelled = key != verdict.normalized.casefold()
-            self._seen.setdefault(hash(key), ((line or 0) << 1) | respelled)
+            self._seen.add_new(hash(key), ((line or 0) << 1) | respelled)
         return verdict
 
     def _apply_fix(
@@ -356,7 +456,7 @@ class AddressChecker:
             what = "the domain" if typo[1] == "domain-typo" else "the top-level domain"
             found.add(typo[1], f"{what} looks misspelled ({domain})", f"use {suggestion}")
         key = mailbox_key(local, domain)
-        first = self._seen.get(hash(key))
+        first = self._seen.first(hash(key))
         if first is not None:
             where = f"line {first >> 1}" if first >> 1 else "an earlier row"
             respelled = first & 1 or key != normalized.casefold()
@@ -461,5 +561,6 @@ __all__ = [
     "AddressChecker",
     "AddressVerdict",
     "Reason",
+    "SeenMailboxes",
     "mailbox_key",
 ]
