@@ -166,9 +166,9 @@ class SeenMailboxes:
     big dict's; the cost is one indexed read per address once a list passes the limit.
     """
 
-    MEMORY_LIMIT = 100_000
+    MEMORY_LIMIT = 50_000
     # SQLite's page cache for the spill; its pages are the only memory the spill costs.
-    _CACHE_KIB = 4096
+    _CACHE_KIB = 2048
 
     def __init__(self, memory_limit: int = MEMORY_LIMIT) -> None:
         if memory_limit < 1:
@@ -196,8 +196,11 @@ class SeenMailboxes:
 
     def add(self, key: int, value: int) -> None:
         """Remember ``key`` unless it is known already (the first value always wins)."""
-        if self.first(key) is not None:
-            return
+        if self.first(key) is None:
+            self.add_new(key, value)
+
+    def add_new(self, key: int, value: int) -> None:
+        """Remember ``key``, which the caller just looked up with :meth:`first` in vain."""
         self._recent[key] = value
         if len(self._recent) >= self.memory_limit:
             self._spill()
@@ -206,7 +209,6 @@ class SeenMailboxes:
         if self._disk is None:
             # "" is SQLite's private temporary on-disk database, removed on close.
             self._disk = sqlite3.connect("", isolation_level=None)
-            self._disk.execute("PRAGMA temp_store = FILE")
             self._disk.execute(f"PRAGMA cache_size = -{self._CACHE_KIB}")
             self._disk.execute("PRAGMA journal_mode = OFF")
             self._disk.execute("PRAGMA synchronous = OFF")
@@ -214,10 +216,10 @@ class SeenMailboxes:
             self._disk.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, first INTEGER)")
         with self._disk:
             self._disk.execute("BEGIN")
-            self._disk.executemany(
+            cursor = self._disk.executemany(
                 "INSERT OR IGNORE INTO seen (key, first) VALUES (?, ?)", self._recent.items()
             )
-        self._on_disk += len(self._recent)
+        self._on_disk += cursor.rowcount
         # A new dict, not clear(): a cleared dict keeps its grown table.
         self._recent = {}
 

@@ -2,7 +2,9 @@
 
 Rows come out in file order, each with its verdict; a row the CSV reader could not read comes
 out as a rejected row too, so the output accounts for every line. Memory stays flat: the
-reader streams, and the DNS pass keeps at most ``window`` rows waiting for answers.
+reader streams, the duplicate memory spills to a temporary file past a limit (see
+:class:`~preflight.addresses.SeenMailboxes`), and the DNS pass keeps at most ``window`` rows
+waiting for answers.
 """
 
 from __future__ import annotations
@@ -59,14 +61,22 @@ class ListSummary:
 
 
 def _rows_and_errors(reader: RecipientReader) -> Iterator[RecipientRow | RecipientsError]:
-    """The reader's rows with its collected errors put back in file order."""
-    reported = 0
+    """The reader's rows with its collected errors put back in file order.
+
+    Errors are taken out of ``reader.errors`` once passed on, so a file full of broken rows
+    does not pile them up in memory.
+    """
     for row in reader:
-        while reported < len(reader.errors):
-            yield reader.errors[reported]
-            reported += 1
+        if reader.errors:
+            yield from _drain(reader.errors)
         yield row
-    yield from reader.errors[reported:]
+    yield from _drain(reader.errors)
+
+
+def _drain(errors: list[RecipientsError]) -> Iterator[RecipientsError]:
+    taken = errors[:]
+    errors.clear()
+    yield from taken
 
 
 def _unreadable(error: RecipientsError) -> CheckedRow:

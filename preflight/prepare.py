@@ -1,11 +1,15 @@
 """Everything checked before a message is sent: addresses, template, headers, the lint gate.
 
-:func:`validate_rows` streams the recipients file one row at a time (100,000 rows never sit in
-memory): the address checks run in order in this process (they remember duplicates), the
-rendering, MIME building and linting of larger lists run in a small process pool.
-:func:`prepare_campaign` stores the verdicts in the ledger; :func:`write_dry_run` writes the
-exact ``.eml`` files instead. What passes can be kept, as bytes, in :class:`BuiltMessages`,
-so the send loop sends exactly what the gate linted.
+:func:`validate_rows` streams the recipients file one row at a time (a million rows never sit
+in memory): the address checks run in order in this process (they remember duplicates, in
+bounded memory), the rendering, MIME building and linting of larger lists run in a small
+process pool. :func:`prepare_campaign` stores the verdicts in the ledger; :func:`write_dry_run`
+writes the exact ``.eml`` files instead. What passes can be kept, as bytes, in
+:class:`BuiltMessages`, so the send loop sends exactly what the gate linted.
+
+Both take a ``limit``: validation stops as soon as that many sendable messages are found, so
+``send --limit 10`` on a million-row list reads the first rows only. The :class:`Validation`
+summary then covers the rows read so far (``stopped_at_limit`` says so).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -37,7 +42,11 @@ from preflight.templates import Template, load_template
 _STORE_BATCH = 1000
 _POOL_BATCH = 200
 _POOL_MIN_BYTES = 100_000  # about 2,000 rows
+_POOL_MIN_ROWS = 2_000
 _KEEP_EXAMPLES = 20
+# Built messages kept for the send loop. Warm-up caps send tens to hundreds a day, so a few
+# thousand ready messages is plenty; the rest are built again when their turn comes.
+BUILT_BUDGET_BYTES = 16 * 1024 * 1024
 _DATE_LINE = re.compile(rb"(?m)^Date: [^\r\n]*")
 
 
@@ -49,7 +58,7 @@ class BuiltMessages:
     the memory: rows past it are simply built again when their turn comes.
     """
 
-    def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, budget_bytes: int = BUILT_BUDGET_BYTES) -> None:
         self.budget = budget_bytes
         self.used = 0
         self._items: dict[str, tuple[bytes, str]] = {}
@@ -104,6 +113,8 @@ class Validation:
     score_max: float | None = None
     examples: list[str] = field(default_factory=list)  # "line 7 a@b: why" (first few)
     warning_examples: list[str] = field(default_factory=list)
+    # True when a limit stopped validation early: the counts cover the rows read so far.
+    stopped_at_limit: bool = False
 
     @property
     def skipped(self) -> int:
@@ -249,9 +260,12 @@ def _worker_gate(batch: list[RowOutcome], now: datetime, keep: bool) -> list[Row
     return [gate_row(config, template, outcome, now, keep) for outcome in batch]
 
 
-def validation_workers(path: Path) -> int:
+def validation_workers(path: Path, limit: int | None = None) -> int:
     """Processes worth starting for a recipients file: rendering, MIME and lint are CPU
-    bound, but a worker costs a second of start-up, so small lists stay in-process."""
+    bound, but a worker costs a second of start-up, so small lists stay in-process, and so
+    does a run that stops after a few messages (``limit``)."""
+    if limit is not None and limit < _POOL_MIN_ROWS:
+        return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         size = path.stat().st_size
@@ -273,14 +287,27 @@ def validate_rows(
 
     ``keep_message`` fills each passing outcome's ``payload`` (the exact bytes). With more
     than one worker, batches of rows are gated in a process pool, a bounded number in
-    flight, so memory stays flat however long the list is.
+    flight, so memory stays flat however long the list is. Closing the iterator early (a
+    limit reached) cancels the batches not started and waits only for those running.
     """
-    rows = _checked_rows(config, checker)
     count = validation_workers(config.recipients) if workers is None else workers
-    if count <= 1:
-        for outcome in rows:
-            yield gate_row(config, template, outcome, now, keep_message)
-        return
+    # closing(): stopping early releases the recipients file at once, not at collection.
+    with closing(_checked_rows(config, checker)) as rows:
+        if count <= 1:
+            for outcome in rows:
+                yield gate_row(config, template, outcome, now, keep_message)
+        else:
+            yield from _pooled(config, template, rows, count, now, keep_message)
+
+
+def _pooled(
+    config: CampaignConfig,
+    template: Template,
+    rows: Iterator[RowOutcome],
+    count: int,
+    now: datetime,
+    keep_message: bool,
+) -> Iterator[RowOutcome]:
     context = multiprocessing.get_context("spawn")  # no fork of a process holding a loop
     with ProcessPoolExecutor(
         max_workers=count,
@@ -289,18 +316,22 @@ def validate_rows(
         initargs=(config, template.path),
     ) as pool:
         pending: deque[Future[list[RowOutcome]]] = deque()
-        batch: list[RowOutcome] = []
-        for outcome in rows:
-            batch.append(outcome)
-            if len(batch) >= _POOL_BATCH:
+        try:
+            batch: list[RowOutcome] = []
+            for outcome in rows:
+                batch.append(outcome)
+                if len(batch) >= _POOL_BATCH:
+                    pending.append(pool.submit(_worker_gate, batch, now, keep_message))
+                    batch = []
+                    if len(pending) >= count * 3:
+                        yield from pending.popleft().result()
+            if batch:
                 pending.append(pool.submit(_worker_gate, batch, now, keep_message))
-                batch = []
-                if len(pending) >= count * 3:
-                    yield from pending.popleft().result()
-        if batch:
-            pending.append(pool.submit(_worker_gate, batch, now, keep_message))
-        while pending:
-            yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def prepare_campaign(
@@ -311,39 +342,54 @@ def prepare_campaign(
     now: datetime,
     built: BuiltMessages | None = None,
     workers: int | None = None,
+    limit: int | None = None,
 ) -> tuple[int, Validation]:
-    """Validate every row and store the verdicts; returns the campaign id and the summary.
+    """Validate the rows and store the verdicts; returns the campaign id and the summary.
 
     With ``built``, the messages that pass are kept for :class:`CampaignRun` to send as is.
+    With ``limit``, validation stops once ``limit`` rows are queued that the ledger has not
+    already attempted (rows sent by an earlier run do not count), and only the rows read so
+    far are stored.
     """
     campaign = ledger.campaign_id(config.name, iso(now))
-    checker = AddressChecker(ledger.suppression)
     summary = Validation()
     batch: list[RowRecord] = []
     stamp = iso(now)
     keep = built is not None
-    for outcome in validate_rows(
-        config, template, checker, now=now, keep_message=keep, workers=workers
+    sendable = 0
+    if workers is None:
+        workers = validation_workers(config.recipients, limit)
+    with (
+        AddressChecker(ledger.suppression) as checker,
+        closing(
+            validate_rows(config, template, checker, now=now, keep_message=keep, workers=workers)
+        ) as outcomes,
     ):
-        summary.add(outcome)
-        if outcome.state == "duplicate":
-            continue  # the first row of that mailbox is the one kept
-        if built is not None and outcome.payload is not None and outcome.message_id:
-            built.keep(outcome.recipient, outcome.payload, outcome.message_id)
-        batch.append(
-            RowRecord(
-                seq=outcome.seq,
-                line=outcome.line,
-                recipient=outcome.recipient,
-                fields=outcome.fields,
-                state=outcome.state,
-                detail=outcome.detail,
-                lint_score=outcome.score,
+        for outcome in outcomes:
+            if limit is not None and sendable >= limit:
+                summary.stopped_at_limit = True
+                break
+            summary.add(outcome)
+            if outcome.state == "duplicate":
+                continue  # the first row of that mailbox is the one kept
+            if outcome.state == "queued" and limit is not None:
+                sendable += ledger.will_queue(campaign, outcome.recipient)
+            if built is not None and outcome.payload is not None and outcome.message_id:
+                built.keep(outcome.recipient, outcome.payload, outcome.message_id)
+            batch.append(
+                RowRecord(
+                    seq=outcome.seq,
+                    line=outcome.line,
+                    recipient=outcome.recipient,
+                    fields=outcome.fields,
+                    state=outcome.state,
+                    detail=outcome.detail,
+                    lint_score=outcome.score,
+                )
             )
-        )
-        if len(batch) >= _STORE_BATCH:
-            ledger.store_rows(campaign, batch, stamp)
-            batch.clear()
+            if len(batch) >= _STORE_BATCH:
+                ledger.store_rows(campaign, batch, stamp)
+                batch.clear()
     if batch:
         ledger.store_rows(campaign, batch, stamp)
     return campaign, summary
@@ -357,23 +403,39 @@ def write_dry_run(
     *,
     now: datetime,
     limit: int | None = None,
+    workers: int | None = None,
 ) -> tuple[Validation, int]:
-    """Write the exact .eml of every message that would be sent; the ledger is only read."""
+    """Write the exact .eml of every message that would be sent; the ledger is only read.
+
+    With ``limit``, validation stops once ``limit`` messages are written: the summary then
+    covers the rows read so far.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    checker = AddressChecker(ledger.suppression)
     summary = Validation()
     written = 0
-    for outcome in validate_rows(config, template, checker, now=now, keep_message=True):
-        summary.add(outcome)
-        if outcome.payload is None or (limit is not None and written >= limit):
-            continue
-        safe = "".join(c if c.isalnum() or c in "._@-" else "_" for c in outcome.recipient)
-        (directory / f"{outcome.seq:06d}-{safe}.eml").write_bytes(outcome.payload)
-        written += 1
+    if workers is None:
+        workers = validation_workers(config.recipients, limit)
+    with (
+        AddressChecker(ledger.suppression) as checker,
+        closing(
+            validate_rows(config, template, checker, now=now, keep_message=True, workers=workers)
+        ) as outcomes,
+    ):
+        for outcome in outcomes:
+            if limit is not None and written >= limit:
+                summary.stopped_at_limit = True
+                break
+            summary.add(outcome)
+            if outcome.payload is None:
+                continue
+            safe = "".join(c if c.isalnum() or c in "._@-" else "_" for c in outcome.recipient)
+            (directory / f"{outcome.seq:06d}-{safe}.eml").write_bytes(outcome.payload)
+            written += 1
     return summary, written
 
 
 __all__ = [
+    "BUILT_BUDGET_BYTES",
     "BuiltMessages",
     "RowOutcome",
     "Validation",

@@ -15,19 +15,71 @@ The header values, the text body and the HTML body are compiled as separate Jinj
 templates, each padded so that Jinja's line numbers are the file's lines; that lets the HTML
 part alone be autoescaped and lets a header value be checked for line breaks *after*
 rendering (a personalization value with ``"\\r\\nBcc: x"`` must never become a header).
+
+Resource limits. Templates run in Jinja2's immutable sandbox, which stops access to Python
+internals but not work; a template is the user's own file but gets copied and shared, so
+these limits keep every render bounded. Past one, rendering stops with a one-line
+TemplateError naming the file and line ("refused by the template sandbox: ..."):
+
+- Text: no rendered part (a header value, the text, the HTML), captured ``{% set %}`` block,
+  macro result, ``~`` / ``+`` / filter / method result may exceed 1,000,000 characters
+  (``MAX_TEXT``); output is counted as it is produced, not after.
+- Repetition: ``'x' * n`` and ``[..] * n`` at most 100,000 items (``MAX_REPEAT_ITEMS``), and a
+  repeated list at most 1,000,000 characters of strings.
+- Numbers: ``**`` with an integer exponent over 256 (``MAX_EXPONENT``), or any ``**`` / ``*``
+  result over 100,000 bits (``MAX_INT_BITS``), is refused. ``*``, ``**``, ``+`` and ``%`` are
+  intercepted, so Jinja never folds them at compile time: ``{{ 9**99999999 }}`` cannot hang
+  ``load_template``.
+- Loops: ``range()`` items per rendered part, all ranges together, at most 100,000
+  (``MAX_RANGE_ITEMS``); for-loop iterations per part at most 100,000
+  (``MAX_LOOP_ITERATIONS``), whatever the loop runs over.
+- Widths: padding widths and precisions at most 10,000 (``MAX_WIDTH``) in the ``center``,
+  ``indent`` and ``wordwrap`` filters, ``%`` formats (and the ``format`` filter, which uses
+  them; a ``*`` width is refused), ``str.format`` specs such as ``{:>N}``, and
+  ``str.center/ljust/rjust/zfill/expandtabs``. ``replace``, ``indent``, ``wordwrap`` and
+  ``join`` (filter or method) are refused when their result would pass ``MAX_TEXT``.
+- Other arguments: ``batch``/``slice`` counts at most 100,000, ``round`` precision at most
+  100, ``tojson`` indent at most 16, ``int.to_bytes`` at most 1,000,000 bytes, ``lipsum`` at
+  most 20 paragraphs of 1,000 words; ``truncate`` with a length shorter than its end marker
+  is an error; ``str.translate``/``maketrans`` are not available.
+- Time: a part that renders for more than 2 s (``MAX_RENDER_SECONDS``) is stopped, checked at
+  every loop iteration, operator, call and filter. This catches work that is quadratic in
+  steps that are each within the limits (a loop re-copying a growing list).
+- Compilation: Python's own refusals while compiling (an integer literal of 5,000 digits,
+  expressions nested thousands deep) are TemplateErrors naming the part's first line, and a
+  MemoryError or a Jinja-internal AssertionError while rendering is a TemplateError too.
+
+The limits are per rendered part and start afresh for each render. They bound the known
+ways to make a render run away; they are not a substitute for an operating-system memory
+limit when rendering templates from people you do not trust.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+import time
 import traceback
-from collections.abc import Mapping
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
 import jinja2
-from jinja2 import meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from jinja2 import meta, nodes
+from jinja2.exceptions import FilterArgumentError, SecurityError
+from jinja2.runtime import Context, markup_join
+from jinja2.sandbox import (
+    ImmutableSandboxedEnvironment,
+    SandboxedEnvironment,
+    SandboxedEscapeFormatter,
+    SandboxedFormatter,
+)
+from jinja2.utils import generate_lorem_ipsum
+from markupsafe import Markup, soft_str
 
 from preflight.draft import Personalization
 from preflight.errors import HeaderInjectionError, TemplateError
@@ -102,9 +154,434 @@ class _Part:
     variables: frozenset[str]
 
 
+# ---------------------------------------------------------------------------------------------
+# Resource limits. The sandbox stops a template reaching Python internals but not doing work:
+# these keep every render bounded in time and memory (see the module docstring).
+
+MAX_TEXT = 1_000_000
+MAX_REPEAT_ITEMS = 100_000
+MAX_EXPONENT = 256
+MAX_INT_BITS = 100_000
+MAX_RANGE_ITEMS = 100_000
+MAX_LOOP_ITERATIONS = 100_000
+MAX_WIDTH = 10_000
+MAX_ROUND_DIGITS = 100
+MAX_JSON_INDENT = 16
+MAX_LIPSUM_PARAGRAPHS = 20
+MAX_LIPSUM_WORDS = 1_000
+MAX_RENDER_SECONDS = 2.0
+
+# The filter every for-loop's iterable is routed through (added by _budget_loops).
+_LOOP_FILTER = "preflight_loop_budget"
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset)
+_PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?[A-Za-z%]")
+
+
+def _refuse(message: str) -> NoReturn:
+    raise SecurityError(message)
+
+
+@dataclass
+class _Budget:
+    """Work one rendered part may do; a fresh budget is set for each part."""
+
+    range_items: int = 0
+    loop_iterations: int = 0
+    deadline: float = field(default_factory=lambda: time.monotonic() + MAX_RENDER_SECONDS)
+    # MAX_TEXT plus the newlines that pad a part to its file line, which are not its text.
+    text_limit: int = MAX_TEXT
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("preflight_template_budget", default=None)
+
+
+def _current_budget() -> _Budget:
+    # Outside a render (a template used directly) each call gets its own budget, so the
+    # per-call caps still hold.
+    return _BUDGET.get() or _Budget()
+
+
+def _check_time() -> None:
+    """Refuse once the part has rendered for MAX_RENDER_SECONDS.
+
+    Called from every loop iteration, operator, call and filter: the size caps bound each
+    step, and this bounds how many steps add up (a loop re-copying a growing list, say).
+    """
+    budget = _BUDGET.get()
+    if budget is not None and time.monotonic() > budget.deadline:
+        _refuse(f"the part took more than {MAX_RENDER_SECONDS:g} s to render")
+
+
+def _check_size(value: Any, what: str) -> Any:
+    if isinstance(value, _SIZED) and len(value) > MAX_TEXT:
+        _refuse(f"{what} made {len(value):,} characters or items (the limit is {MAX_TEXT:,})")
+    return value
+
+
+def _check_number(value: Any, what: str, limit: int) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limit:
+        _refuse(f"{what} of {_short_int(value)} is over the limit of {limit:,}")
+
+
+def _short_int(value: int) -> str:
+    # str() of a huge int is itself slow (and refused past 4,300 digits).
+    return f"{value:,}" if value.bit_length() < 64 else f"a {value.bit_length():,}-bit number"
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        _check_number(exponent, "an exponent", MAX_EXPONENT)
+        if abs(base).bit_length() * exponent > MAX_INT_BITS:
+            _refuse(f"a power with more than {MAX_INT_BITS:,} bits")
+
+
+def _check_product(left: Any, right: Any) -> None:
+    if isinstance(left, int) and isinstance(right, int):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            _refuse(f"a product with more than {MAX_INT_BITS:,} bits")
+        return
+    sequence, times = (left, right) if isinstance(right, int) else (right, left)
+    if not isinstance(sequence, (str, bytes, list, tuple)) or not isinstance(times, int):
+        return
+    if len(sequence) * times > MAX_REPEAT_ITEMS:
+        _refuse(
+            f"repeating {len(sequence):,} items {_short_int(times)} times is over the "
+            f"limit of {MAX_REPEAT_ITEMS:,} items"
+        )
+    if isinstance(sequence, (list, tuple)):
+        # Repeating a list repeats references; anything printing it copies the strings.
+        characters = sum(len(item) for item in sequence if isinstance(item, str))
+        if characters * times > MAX_TEXT:
+            _refuse(f"repeating a list holding {characters:,} characters {times:,} times")
+
+
+def _check_sum(left: Any, right: Any) -> None:
+    sized = isinstance(left, _SIZED) and isinstance(right, _SIZED)
+    if sized and len(left) + len(right) > MAX_TEXT:
+        _refuse(
+            f"joining {len(left) + len(right):,} characters or items with '+' "
+            f"(the limit is {MAX_TEXT:,})"
+        )
+
+
+def _check_printf(template: Any) -> None:
+    """Refuse a ``%`` format whose widths and precisions would build a huge string."""
+    if not isinstance(template, str):
+        return
+    total = 0
+    for field_match in _PRINTF_FIELD.finditer(template):
+        for number in field_match.group(1, 2):
+            if number == "*":
+                _refuse("a '*' width or precision in a % format (write the number instead)")
+            if number:
+                width = int(number[:7])  # more than 7 digits is over the limit anyway
+                if len(number) > 7 or width > MAX_WIDTH:
+                    _refuse(
+                        f"a % format width or precision of {number[:12]} is over the "
+                        f"limit of {MAX_WIDTH:,}"
+                    )
+                total += width
+    if total > MAX_TEXT:
+        _refuse(f"the % format widths add up to more than {MAX_TEXT:,} characters")
+
+
+def _check_format_spec(spec: str) -> None:
+    """Refuse a ``str.format`` spec such as ``{:>999999999}``."""
+    for number in re.findall(r"\d+", spec):
+        if len(number) > 7 or int(number) > MAX_WIDTH:
+            _refuse(
+                f"a format width or precision of {number[:12]} is over the limit of {MAX_WIDTH:,}"
+            )
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any) -> None:
+    if not (
+        isinstance(text, (str, bytes))
+        and isinstance(old, type(text))
+        and isinstance(new, type(text))
+    ):
+        return
+    hits = text.count(old)
+    if isinstance(count, int) and count >= 0:
+        hits = min(hits, count)
+    if len(text) + hits * (len(new) - len(old)) > MAX_TEXT:
+        _refuse(f"a replace that would make more than {MAX_TEXT:,} characters")
+
+
+def _check_indent(text: Any, width: Any) -> None:
+    prefix = len(width) if isinstance(width, str) else width
+    if not isinstance(text, str) or not isinstance(prefix, int):
+        return
+    _check_number(prefix, "an indent width", MAX_WIDTH)
+    if len(text) + (text.count("\n") + 1) * prefix > MAX_TEXT:
+        _refuse(f"an indent that would make more than {MAX_TEXT:,} characters")
+
+
+def _check_wordwrap(text: Any, width: Any, wrapstring: Any) -> None:
+    _check_number(width, "a wordwrap width", MAX_WIDTH)
+    if isinstance(text, str) and isinstance(width, int) and width > 0:
+        # A generous bound on the number of breaks: no line is shorter than half the width
+        # unless a word or a newline ends it.
+        breaks = 2 * len(text) // width + text.count("\n") + 1
+        if isinstance(wrapstring, str) and len(text) + breaks * len(wrapstring) > MAX_TEXT:
+            _refuse(f"a wordwrap that would make more than {MAX_TEXT:,} characters")
+
+
+def _check_truncate(length: Any, end: Any) -> None:
+    if isinstance(end, str) and isinstance(length, int) and length < len(end):
+        # Jinja asserts this; an AssertionError would read like our bug.
+        raise FilterArgumentError(
+            f"truncate length {_short_int(length)} is shorter than its end marker {end!r}"
+        )
+
+
+def _check_joined(items: list[Any], separator: Any) -> None:
+    characters = sum(len(item) for item in items if isinstance(item, (str, bytes)))
+    if isinstance(separator, (str, bytes)):
+        characters += max(len(items) - 1, 0) * len(separator)
+    if characters > MAX_TEXT:
+        _refuse(f"a join that would make more than {MAX_TEXT:,} characters")
+
+
+def _check_join(arguments: dict[str, Any]) -> None:
+    # Made a list first, and handed on as one: an iterator can be read only once.
+    arguments["value"] = list(arguments["value"])
+    _check_joined(arguments["value"], arguments["d"])
+
+
+# Pre-checks on the filters whose arguments can ask for unbounded work, by the filter's
+# parameter names. Every filter's result is also size-checked afterwards (_limited_filter).
+_FILTER_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "center": lambda a: _check_number(a["width"], "a center width", MAX_WIDTH),
+    "indent": lambda a: _check_indent(a["s"], a["width"]),
+    "format": lambda a: _check_printf(a["value"]),
+    "wordwrap": lambda a: _check_wordwrap(a["s"], a["width"], a["wrapstring"]),
+    "truncate": lambda a: _check_truncate(a["length"], a["end"]),
+    "replace": lambda a: _check_replace(a["s"], a["old"], a["new"], a["count"]),
+    "batch": lambda a: _check_number(a["linecount"], "a batch size", MAX_REPEAT_ITEMS),
+    "slice": lambda a: _check_number(a["slices"], "a slice count", MAX_REPEAT_ITEMS),
+    "round": lambda a: _check_number(a["precision"], "a round precision", MAX_ROUND_DIGITS),
+    "tojson": lambda a: _check_number(a["indent"], "a tojson indent", MAX_JSON_INDENT),
+    "join": _check_join,
+}
+
+
+def _limited_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    check = _FILTER_CHECKS.get(name)
+    target = inspect.unwrap(func)
+    signature = inspect.signature(target)
+    # Jinja's async-aware wrappers take an eval context their sync function does not.
+    skip = int(
+        getattr(func, "jinja_pass_arg", None) is not None
+        and getattr(target, "jinja_pass_arg", None) is None
+    )
+    what = f"the {name} filter"
+
+    @functools.wraps(func)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        if check is not None:
+            bound = signature.bind(*args[skip:], **kwargs)
+            bound.apply_defaults()
+            check(bound.arguments)  # may replace an argument (a join's items, made a list)
+            args, kwargs = (*args[:skip], *bound.args), bound.kwargs
+        return _check_size(func(*args, **kwargs), what)
+
+    return limited
+
+
+def _check_method_call(
+    method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    """Pre-check the str/bytes/int methods a template can call with a size argument.
+
+    Returns the arguments to call with: a join's iterable is read into a list to measure it.
+    """
+    owner = getattr(method, "__self__", None)
+    name = getattr(method, "__name__", "")
+    first = args[0] if args else None
+    if isinstance(owner, (str, bytes)):
+        if name in ("center", "ljust", "rjust", "zfill"):
+            _check_number(first, f"a {name} width", MAX_WIDTH)
+        elif name == "expandtabs":
+            size = first if args else kwargs.get("tabsize", 8)
+            _check_number(size, "a tab size", MAX_WIDTH)
+            if isinstance(size, int) and len(owner) + owner.count("\t") * size > MAX_TEXT:
+                _refuse(f"expandtabs would make more than {MAX_TEXT:,} characters")
+        elif name == "replace" and len(args) >= 2:
+            _check_replace(owner, args[0], args[1], args[2] if len(args) > 2 else -1)
+        elif name == "join" and len(args) == 1:
+            items = list(first)
+            _check_joined(items, owner)
+            return (items,)
+        elif name in ("translate", "maketrans"):
+            _refuse(f"str.{name} is not available in templates")
+    elif isinstance(owner, int) and name == "to_bytes":
+        _check_number(first if args else kwargs.get("length"), "a byte length", MAX_TEXT)
+    return args
+
+
+def _budgeted_range(*args: int) -> range:
+    """``range`` drawing on the part's budget: all ranges of one render share it."""
+    items = range(*args)
+    try:
+        count = len(items)
+    except OverflowError:
+        count = MAX_RANGE_ITEMS + 1
+    budget = _current_budget()
+    budget.range_items += count
+    if budget.range_items > MAX_RANGE_ITEMS:
+        _refuse(f"the ranges in this part would make more than {MAX_RANGE_ITEMS:,} items")
+    return items
+
+
+@jinja2.pass_context  # never folded at compile time: the budget is counted while rendering
+def _budgeted_loop(context: Context, iterable: Any) -> Iterator[Any]:
+    return _count_iterations(iterable)
+
+
+def _count_iterations(iterable: Any) -> Iterator[Any]:
+    budget = _current_budget()
+    for item in iterable:
+        budget.loop_iterations += 1
+        if budget.loop_iterations > MAX_LOOP_ITERATIONS:
+            _refuse(f"the loops in this part ran more than {MAX_LOOP_ITERATIONS:,} times")
+        _check_time()
+        yield item
+
+
+def _limited_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
+    _check_number(n, "lipsum paragraphs", MAX_LIPSUM_PARAGRAPHS)
+    _check_number(max, "lipsum words", MAX_LIPSUM_WORDS)
+    return generate_lorem_ipsum(n=n, html=html, min=min, max=max)
+
+
+def _bounded_concat(pieces: Iterable[str]) -> str:
+    """Jinja's ``concat`` (output, captured blocks, macros), refusing past MAX_TEXT as it goes."""
+    budget = _BUDGET.get()
+    limit = budget.text_limit if budget is not None else MAX_TEXT
+    collected = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > limit:
+            _refuse(f"the template made more than {MAX_TEXT:,} characters of text")
+        collected.append(piece)
+    return "".join(collected)
+
+
+def _bounded_str_join(operands: Iterable[Any]) -> str:
+    """The ``~`` operator: a fixed, small number of operands joined after a size check."""
+    return _bounded_concat([str(operand) for operand in operands])
+
+
+def _bounded_markup_join(operands: Iterable[Any]) -> str:
+    pieces = [soft_str(operand) for operand in operands]
+    _bounded_concat(pieces)
+    return markup_join(pieces)
+
+
+class _BoundedFormatting:
+    """``str.format`` fields with capped widths and a capped total."""
+
+    _produced = 0
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        _check_format_spec(format_spec)
+        text = super().format_field(value, format_spec)  # type: ignore[misc]
+        self._produced += len(text)
+        if self._produced > MAX_TEXT:
+            _refuse(f"a str.format that would make more than {MAX_TEXT:,} characters")
+        return text
+
+
+class _Formatter(_BoundedFormatting, SandboxedFormatter):
+    pass
+
+
+class _EscapeFormatter(_BoundedFormatting, SandboxedEscapeFormatter):
+    pass
+
+
+class _LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox with the resource limits of this module."""
+
+    # Intercepted operators are also never constant-folded at compile time, so
+    # ``{{ 9**99999999 }}`` is refused while rendering instead of hanging load_template.
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _budgeted_range
+        self.globals["lipsum"] = _limited_lipsum
+        self.filters = {name: _limited_filter(name, func) for name, func in self.filters.items()}
+        self.filters[_LOOP_FILTER] = _budgeted_loop
+        self.concat = _bounded_concat  # type: ignore[method-assign,assignment]
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _check_time()
+        if operator == "**":
+            _check_power(left, right)
+        elif operator == "*":
+            _check_product(left, right)
+        elif operator == "+":
+            _check_sum(left, right)
+        elif operator == "%":
+            _check_printf(left)
+        return _check_size(self.binop_table[operator](left, right), f"the '{operator}' operator")
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        args = _check_method_call(obj, args, kwargs)
+        return _check_size(super().call(context, obj, *args, **kwargs), "a call")
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # Jinja's own version, with formatters that cap field widths and the result size.
+        if not isinstance(value, (types.MethodType, types.BuiltinMethodType)) or (
+            value.__name__ not in ("format", "format_map")
+        ):
+            return None
+        template = value.__self__
+        if not isinstance(template, str):
+            return None
+        str_type = type(template)
+        is_format_map = value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            formatter: SandboxedFormatter = (
+                _EscapeFormatter(self, escape=template.escape)
+                if isinstance(template, Markup)
+                else _Formatter(self)
+            )
+            if is_format_map:
+                if kwargs:
+                    raise TypeError("format_map() takes no keyword arguments")
+                if len(args) != 1:
+                    raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+                kwargs, args = args[0], ()
+            return str_type(formatter.vformat(template, args, kwargs))
+
+        return functools.update_wrapper(wrapper, value)
+
+
+def _budget_loops(tree: nodes.Template, env: SandboxedEnvironment) -> None:
+    """Route every for-loop's iterable through the loop budget filter."""
+    for loop in tree.find_all(nodes.For):
+        budgeted = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None, lineno=loop.lineno)
+        budgeted.set_environment(env)
+        loop.iter = budgeted
+
+
+def _bound_joins(template: jinja2.Template) -> None:
+    """Point the compiled module's ``~`` helpers at the size-checked ones."""
+    namespace = template.root_render_func.__globals__
+    namespace["str_join"] = _bounded_str_join
+    namespace["markup_join"] = _bounded_markup_join
+
+
 def _environment(autoescape: bool) -> SandboxedEnvironment:
     # Immutable: a template may not even modify the lists and dicts it is given.
-    return ImmutableSandboxedEnvironment(
+    return _LimitedSandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         keep_trailing_newline=True,
@@ -164,6 +641,7 @@ class Template:
         )
 
     def _render_part(self, part: _Part, values: Mapping[str, str]) -> str:
+        budget = _BUDGET.set(_Budget(text_limit=MAX_TEXT + part.line - 1))
         try:
             rendered = part.template.render(values)
         except jinja2.UndefinedError as error:
@@ -196,6 +674,19 @@ class Template:
                 file=self.path,
                 line=_error_line(error, self.path) or part.line,
             ) from None
+        except (MemoryError, AssertionError) as error:
+            # A work limit this module does not foresee, or an assert inside a Jinja filter:
+            # still the template's fault, so still a one-line error naming the line.
+            line = _error_line(error, self.path) or part.line
+            del error  # drop the traceback and whatever it holds before building the error
+            raise TemplateError(
+                "cannot render: the template asks for more memory or work than allowed, or "
+                "gives a filter an argument it cannot take",
+                file=self.path,
+                line=line,
+            ) from None
+        finally:
+            _BUDGET.reset(budget)
         # Drop the newlines that padded the part to its file line.
         padding = part.line - 1
         return rendered[padding:] if rendered.startswith("\n" * padding) else rendered
@@ -218,13 +709,27 @@ def _compile(
     padded = "\n" * (first_line - 1) + source
     try:
         tree = env.parse(padded, name=path.name, filename=str(path))
+        variables = frozenset(meta.find_undeclared_variables(tree))
+        _budget_loops(tree, env)
         code = env.compile(tree, name=path.name, filename=str(path))
+        template = env.template_class.from_code(env, code, env.make_globals(None), None)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(
             f"template syntax error: {error.message}", file=path, line=error.lineno, field=label
         ) from None
-    template = env.template_class.from_code(env, code, env.make_globals(None), None)
-    return _Part(label, first_line, template, frozenset(meta.find_undeclared_variables(tree)))
+    except (ValueError, TypeError, ArithmeticError, MemoryError, RecursionError) as error:
+        # A literal Python refuses (an int of 5,000 digits), or nesting deep enough to exhaust
+        # the compiler. Jinja gives no line for these, so name the part's first line.
+        kind = type(error).__name__
+        del error
+        raise TemplateError(
+            f"cannot compile the template ({kind}): simplify the expressions in this part",
+            file=path,
+            line=first_line,
+            field=label,
+        ) from None
+    _bound_joins(template)
+    return _Part(label, first_line, template, variables)
 
 
 def _first_line_variables(body_lines: list[str]) -> frozenset[str]:

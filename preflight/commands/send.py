@@ -142,7 +142,14 @@ def send(
         Path | None,
         typer.Option("--dry-run", help="Write the exact .eml files to this folder; send nothing."),
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Send at most N messages.", min=0)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help="Send (or with --dry-run write) at most N messages; validation stops once N "
+            "sendable messages are found, so the summary covers the rows read so far.",
+            min=0,
+        ),
+    ] = None,
     resend_unknown: Annotated[
         bool,
         typer.Option(help="Send again the messages a crash left 'unknown' (check them first)."),
@@ -165,8 +172,10 @@ def send(
 
     Renders and lints every row (over the threshold: not sent), checks addresses and the
     sending domains, prints a summary and asks before sending (--yes skips the question).
-    Re-running resumes; nothing already sent goes out twice. Ctrl-C stops after the
-    message in flight.
+    With --limit N, validation stops as soon as N sendable messages are found (rows already
+    sent do not count), so a trial run on a huge list starts at once; the summary then covers
+    only the rows read so far. Re-running resumes; nothing already sent goes out twice.
+    Ctrl-C stops after the message in flight.
 
     Example: preflight send campaign.toml --yes --limit 20
     """
@@ -195,7 +204,9 @@ def send(
         if not offline:
             _domain_gate(config, force, err)
         built = BuiltMessages()
-        campaign_id, summary = prepare_campaign(config, opened, template, now=now, built=built)
+        campaign_id, summary = prepare_campaign(
+            config, opened, template, now=now, built=built, limit=limit
+        )
         _print_validation(console, summary)
         if unpause:
             for box in config.mailboxes:
@@ -349,6 +360,11 @@ def _print_validation(console: Console, summary: Any) -> None:
         f"other {summary.skipped_other}), {summary.duplicates} duplicates, "
         f"{summary.warnings} with warnings; lint scores {low}..{high}"
     )
+    if summary.stopped_at_limit:
+        console.print(
+            f"validation stopped at --limit after {summary.rows} rows: the counts above cover "
+            "those rows only"
+        )
     for line in summary.examples:
         console.print(f"  skipped {line}", markup=False)
     for line in summary.warning_examples:

@@ -142,6 +142,15 @@ class MessagesMixin:
             )
         return len(params)
 
+    def will_queue(self, campaign: int, recipient: str) -> bool:
+        """Whether storing ``recipient`` as queued makes it a message to send: it is new, or
+        its row is one :meth:`store_rows` may rewrite (never attempted)."""
+        row = self.db.execute(
+            "SELECT state, attempts FROM messages WHERE campaign_id = ? AND recipient = ?",
+            (campaign, recipient),
+        ).fetchone()
+        return row is None or (row[0] in REWRITABLE and row[1] == 0)
+
     def recover_interrupted(self, campaign: int, now: str) -> int:
         """Rows left in ``sending`` by a crash become ``unknown``; returns how many."""
         with self.transaction():

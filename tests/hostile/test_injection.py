@@ -114,7 +114,7 @@ def test_display_name_with_a_line_break_is_refused(field: str, brk: str) -> None
 
 @pytest.mark.parametrize("field", ["From", "To"])
 @pytest.mark.parametrize("word", ENCODED)
-def test_KNOWN_INJECTION_encoded_display_name(field: str, word: str) -> None:
+def test_encoded_display_name_cannot_inject(field: str, word: str) -> None:
     """Fails until fixed: an RFC 2047 word in a display name that decodes to CR LF comes out
     of build_message as a real header line (``Bcc:``), or re-parses into another address."""
     hostile = f"Li {word} <li@b.example>"
@@ -157,7 +157,7 @@ def test_personalization_value_in_reply_to_is_refused(tmp_path: Path, brk: str) 
 
 
 @pytest.mark.parametrize("word", ENCODED)
-def test_KNOWN_INJECTION_encoded_personalization_value_in_reply_to(
+def test_encoded_personalization_value_in_reply_to_cannot_inject(
     tmp_path: Path, word: str
 ) -> None:
     """Fails until fixed: a CSV cell ``=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=`` used as the
@@ -214,7 +214,7 @@ _hostile_text = st.lists(
 @given(value=_hostile_text)
 @example(value="x\r\nBcc: victim@evil.example")
 @example(value="=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=")
-def test_KNOWN_INJECTION_no_value_adds_a_header_or_changes_an_address(
+def test_no_value_adds_a_header_or_changes_an_address(
     tmp_path: Path, value: str
 ) -> None:
     """Property, fails until the encoded-word hole is fixed: whatever a personalization value

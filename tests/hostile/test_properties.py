@@ -146,6 +146,6 @@ FOUND = {
 
 
 @pytest.mark.parametrize("target,data", FOUND.values(), ids=FOUND.keys())
-def test_KNOWN_CRASH_found_by_fuzzing(target: str, data: bytes) -> None:
+def test_inputs_found_by_fuzzing_stay_fixed(target: str, data: bytes) -> None:
     """Fails until fixed; see the comment on each case for the module and the cause."""
     targets.TARGETS[target](data)

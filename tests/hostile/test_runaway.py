@@ -116,7 +116,7 @@ def test_html_nested_100000_deep(tmp_path: Path, tag: bytes) -> None:
 
 @pytest.mark.parametrize("tag", [b"b", b"table", b"a href='https://x.example/'"])
 def test_bounce_reader_on_html_nested_100000_deep(tag: bytes) -> None:
-    # <div> (a line break for the bounce reader) is in test_KNOWN_RUNAWAY_bounce_of_blank_lines.
+    # <div> (a line break for the bounce reader) is in test_bounce_of_blank_lines_does_not_run_away.
     assert _bounce(_deep_html(tag), f"<{tag.decode()}> nested 100,000 deep") == []
 
 
@@ -259,7 +259,7 @@ def test_mime_nested_20_deep_is_followed_to_the_limit(tmp_path: Path) -> None:
     assert "bottom" in shallow.text
 
 
-def test_KNOWN_CRASH_mime_nested_2000_deep_draft(tmp_path: Path) -> None:
+def test_mime_nested_2000_deep_draft_is_a_clean_error(tmp_path: Path) -> None:
     """Fails until fixed: the stdlib parser recurses once per level and overflows the stack
     at ~1,000 levels; read_draft lets the RecursionError out as a traceback."""
     path = tmp_path / "deep.eml"
@@ -276,7 +276,7 @@ def test_mime_nested_2000_deep_bounce() -> None:
     assert _bounce(nested_multipart(2_000), "MIME nested 2,000 deep") == []
 
 
-def test_KNOWN_CRASH_message_rfc822_nested_1000_deep(tmp_path: Path) -> None:
+def test_message_rfc822_nested_1000_deep_is_a_clean_error(tmp_path: Path) -> None:
     """Fails until fixed: message/rfc822 inside message/rfc822, 1,000 times."""
     data = HEAD + b"".join(
         b"Content-Type: message/rfc822\r\n\r\nSubject: level\r\n" for _ in range(1_000)
@@ -291,7 +291,7 @@ def test_KNOWN_CRASH_message_rfc822_nested_1000_deep(tmp_path: Path) -> None:
     _bounce(data, "message/rfc822 nested 1,000 deep")
 
 
-def test_KNOWN_RUNAWAY_bounce_of_blank_lines() -> None:
+def test_bounce_of_blank_lines_does_not_run_away() -> None:
     """Fails until fixed: 200,000 blank lines (or HTML of 100,000 <div>) make the Lotus
     detector's ``^\\s*was not delivered to:\\s*$`` (MULTILINE) backtrack quadratically:
     ~50 s here, ~20 min for 1 MB. Run in a child so the failure costs the bound, not the hang."""
