@@ -11,7 +11,6 @@ import sys
 from importlib import import_module
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -35,7 +34,7 @@ COMMAND_FAMILIES: dict[str, str] = {
 }
 
 
-def _family_group(family: str) -> click.Group:
+def _family_group(family: str) -> TyperGroup:
     holder = typer.Typer()
     import_module(f"preflight.commands.{family}").register(holder)
     return typer.main.get_group(holder)
@@ -44,20 +43,20 @@ def _family_group(family: str) -> click.Group:
 class PreflightGroup(TyperGroup):
     """The top-level group: lazy command families; PreflightError reported as one line."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMAND_FAMILIES)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         family = COMMAND_FAMILIES.get(cmd_name)
         if family is None:
             return super().get_command(ctx, cmd_name)
         return _family_group(family).get_command(ctx, cmd_name)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PreflightError as error:
-            click.echo(f"preflight: error: {error}", err=True)
+            typer.echo(f"preflight: error: {error}", err=True)
             sys.exit(error.exit_code)
 
 

@@ -7,7 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from preflight.errors import PreflightError
@@ -127,7 +126,7 @@ def lint(
     def report_error(error: PreflightError) -> None:
         formatter.input_error()
         sys.stdout.flush()  # keep the order of stdout and stderr lines readable
-        click.echo(f"preflight: error: {error}", err=True)
+        typer.echo(f"preflight: error: {error}", err=True)
 
     for item, report in lint_paths(paths, lint_config, data=template_data, on_error=report_error):
         formatter.report(report, item.path)
