@@ -30,7 +30,8 @@ from preflight.ledger.suppression import Suppression
 Severity = Literal["info", "warn", "reject"]
 VerdictName = Literal["ok", "warn", "reject"]
 
-_RANK = {"info": 0, "warn": 1, "reject": 2}
+# How bad each severity is; the worst reason decides the verdict, and reports list it first.
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warn": 1, "reject": 2}
 
 # Reasons the checker can repair on its own; with ``fix=True`` the repaired address is used.
 FIXABLE = frozenset(
@@ -42,6 +43,8 @@ FIXABLE = frozenset(
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 # What a Chinese or Japanese input method types instead of "@", "." and ",".
 _FULLWIDTH = str.maketrans({"＠": "@", "。": ".", "．": ".", "｡": ".", "，": ",", "；": ";"})
+# One wording for the "fullwidth" reason, whether the address was repaired or accepted as is.
+_FULLWIDTH_MESSAGE = "full-width punctuation (＠ 。 ，) from an input method"
 _WRAPPED = re.compile(r"^(?:[^<>]*)<([^<>]+)>$")
 _SEPARATORS = re.compile(r"[\s,;/|]+")
 _SPACE_AROUND_PUNCT = re.compile(r"\s*([@.])\s*")
@@ -107,7 +110,7 @@ class AddressVerdict:
 
 
 def _verdict_of(reasons: Iterable[Reason]) -> VerdictName:
-    worst = max((_RANK[reason.severity] for reason in reasons), default=0)
+    worst = max((SEVERITY_RANK[reason.severity] for reason in reasons), default=0)
     return "reject" if worst == 2 else "warn" if worst == 1 else "ok"
 
 
@@ -393,7 +396,7 @@ class AddressChecker:
         steps: list[tuple[str, str]] = []
         widened = unicodedata.normalize("NFKC", repaired.translate(_FULLWIDTH))
         if widened != repaired:
-            steps.append(("fullwidth", "full-width punctuation (＠ 。 ，) from an input method"))
+            steps.append(("fullwidth", _FULLWIDTH_MESSAGE))
             repaired = widened
         local, at, domain = repaired.rpartition("@")
         if at and re.search(r"[,;]", domain + local):
@@ -441,7 +444,7 @@ class AddressChecker:
         if candidate.translate(_FULLWIDTH) != candidate:
             found.add(
                 "fullwidth",
-                "full-width punctuation (＠ 。 ，) from an input method",
+                _FULLWIDTH_MESSAGE,
                 f"write it as {normalized}",
                 "warn",
             )
@@ -560,6 +563,7 @@ def _holds_two_addresses(candidate: str) -> bool:
 
 __all__ = [
     "FIXABLE",
+    "SEVERITY_RANK",
     "AddressChecker",
     "AddressVerdict",
     "Reason",

@@ -400,9 +400,8 @@ class CampaignRun:
             )
             if result.soft_failure:
                 self._soft[message.row_id] = soft_so_far + 1
-            counter = {"deferred": "deferred", "bounced": "bounced", "failed": "failed"}
-            name = counter.get(decision.state, "sent")
-            setattr(self.stats, name, getattr(self.stats, name) + 1)
+            # The decision's states are RunStats counters of the same name.
+            setattr(self.stats, decision.state, getattr(self.stats, decision.state) + 1)
             if decision.suppress:
                 self.ledger.suppress(
                     message.recipient,

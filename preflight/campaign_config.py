@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -312,38 +311,26 @@ class _Reader:
                     "must be a list of positive hours, e.g. [24, 48]", "policy.soft_retry_hours"
                 )
             kwargs["soft_retry_after"] = tuple(timedelta(hours=h) for h in hours)
-        number: Callable[..., Any] = self.number
-        kwargs["suppress_after_soft"] = number(
-            section,
-            "suppress_after_soft",
-            "policy",
-            defaults.suppress_after_soft,
-            low=1,
-            whole=True,
+        def setting(key: str, default: float, **bounds: Any) -> Any:
+            return self.number(section, key, "policy", default, **bounds)
+
+        kwargs["suppress_after_soft"] = setting(
+            "suppress_after_soft", defaults.suppress_after_soft, low=1, whole=True
         )
         kwargs["hard_bounce_rate"] = float(
-            number(section, "hard_bounce_rate", "policy", defaults.hard_bounce_rate, low=0, high=1)
+            setting("hard_bounce_rate", defaults.hard_bounce_rate, low=0, high=1)
         )
-        kwargs["hard_bounce_window"] = number(
-            section, "hard_bounce_window", "policy", defaults.hard_bounce_window, low=1, whole=True
+        kwargs["hard_bounce_window"] = setting(
+            "hard_bounce_window", defaults.hard_bounce_window, low=1, whole=True
         )
-        kwargs["hard_bounce_min_sends"] = number(
-            section,
-            "hard_bounce_min_sends",
-            "policy",
-            defaults.hard_bounce_min_sends,
-            low=1,
-            whole=True,
+        kwargs["hard_bounce_min_sends"] = setting(
+            "hard_bounce_min_sends", defaults.hard_bounce_min_sends, low=1, whole=True
         )
         kwargs["slow_down_factor"] = float(
-            number(section, "slow_down_factor", "policy", defaults.slow_down_factor, low=1)
+            setting("slow_down_factor", defaults.slow_down_factor, low=1)
         )
-        minutes = number(
-            section,
-            "slow_down_retry_minutes",
-            "policy",
-            defaults.slow_down_retry_after.total_seconds() / 60,
-            low=0,
+        minutes = setting(
+            "slow_down_retry_minutes", defaults.slow_down_retry_after.total_seconds() / 60, low=0
         )
         kwargs["slow_down_retry_after"] = timedelta(minutes=minutes)
         if "pause_on_reasons" in section:

@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from preflight.errors import DraftError
 from preflight.lint.htmlview import HtmlView, analyse_html
+from preflight.lint.text import CJK_RE, words
 
 # Bounds that keep parsing linear and small whatever the input is.
 MAX_DRAFT_BYTES = 64 * 1024 * 1024  # a bigger .eml is not a draft anyone should send
@@ -34,8 +35,6 @@ MAX_TEXT_CHARS = 1_000_000  # plain text analysed
 MAX_HEADER_CHARS = 10_000  # one decoded header value
 
 _WS_RE = re.compile(r"[ \t\r\n]")
-_LETTER_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ class Draft:
     @cached_property
     def body_words(self) -> list[str]:
         """The words (letters only) of :attr:`body`."""
-        return _LETTER_WORD_RE.findall(self.body)
+        return words(self.body)
 
     @cached_property
     def word_shapes(self) -> WordShapes:
@@ -161,12 +160,16 @@ class Draft:
     def word_count(self) -> int:
         body = self.body
         # CJK has no spaces: count each ideograph as a word, which is roughly how readers read.
-        cjk = 0 if body.isascii() else len(_CJK_RE.findall(body))
+        cjk = 0 if body.isascii() else len(CJK_RE.findall(body))
         return len(self.body_words) + cjk
 
     @property
     def from_domain(self) -> str:
-        return self.from_addr.rpartition("@")[2].lower()
+        return address_domain(self.from_addr)
+
+    @property
+    def reply_to_domain(self) -> str:
+        return address_domain(self.reply_to)
 
     def line_of(self, text: str, offset: int) -> int:
         """1-based line number of ``offset`` in ``text``."""
@@ -199,17 +202,12 @@ def read_draft(path: str | Path) -> Draft:
         with path.open("rb") as fh:
             # Check the size first: read(MAX + 1) would allocate the whole maximum every time.
             if os.fstat(fh.fileno()).st_size > MAX_DRAFT_BYTES:
-                raise DraftError(
-                    f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send",
-                    file=path,
-                )
+                raise _too_big(path)
             data = fh.read(MAX_DRAFT_BYTES + 1) if _is_special(fh) else fh.read()
     except OSError as exc:
         raise DraftError(f"cannot read the draft: {exc.strerror or exc}", file=path) from exc
     if len(data) > MAX_DRAFT_BYTES:  # a pipe or device gives no size up front
-        raise DraftError(
-            f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send", file=path
-        )
+        raise _too_big(path)
     if not data.strip():
         raise DraftError("the file is empty", file=path)
     if data.startswith(b"From ") and b"\n" in data:
@@ -223,12 +221,23 @@ def read_draft(path: str | Path) -> Draft:
     return Draft.from_message(msg, str(path))
 
 
+def _too_big(path: Path) -> DraftError:
+    return DraftError(
+        f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send", file=path
+    )
+
+
 def _is_special(fh: BinaryIO) -> bool:
     """Not a regular file (a FIFO, a device): its size cannot be trusted."""
     return not stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
 
 
 # -- headers -----------------------------------------------------------------------------
+def address_domain(address: str) -> str:
+    """Lower-case text after the last "@" of a bare address (all of it when there is none)."""
+    return address.rpartition("@")[2].lower()
+
+
 def decode_header_value(value: object) -> str:
     """Decode RFC 2047 words robustly; unknown charsets and bad bytes become U+FFFD."""
     text = str(value)[:MAX_HEADER_CHARS]

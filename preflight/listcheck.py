@@ -13,11 +13,14 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from preflight.addresses import AddressChecker, AddressVerdict, Reason
-from preflight.dns.mailhost import MailHost, MailHostChecker
 from preflight.errors import RecipientsError
 from preflight.recipients import RecipientReader, RecipientRow
+
+if TYPE_CHECKING:  # only the DNS pass needs dnspython, and its caller brings it
+    from preflight.dns.mailhost import MailHost, MailHostChecker
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from preflight.addresses import SEVERITY_RANK
 from preflight.errors import InputError
 from preflight.listcheck import CheckedRow, ListSummary
 from preflight.recipients import safe_csv_row
@@ -74,13 +75,10 @@ def summary_lines(source: str, summary: ListSummary) -> list[str]:
         f" {counts['reject']:,} reject{corrected}"
     ]
     for (severity, code), count in sorted(
-        summary.reasons.items(), key=lambda item: (-_ORDER[item[0][0]], -item[1], item[0][1])
+        summary.reasons.items(), key=lambda item: (-SEVERITY_RANK[item[0][0]], -item[1], item[0][1])
     ):
         lines.append(f"  {severity:<6} {code:<16} {count:>9,}")
     return lines
-
-
-_ORDER = {"reject": 2, "warn": 1, "info": 0}
 
 
 class CleanListWriter:

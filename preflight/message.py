@@ -163,8 +163,7 @@ def build_message(
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     if rendered.html is not None:
         html = rendered.html
-        preheader = getattr(rendered, "preheader", None)
-        if preheader:
-            html = _with_preheader(html, preheader)
+        if rendered.preheader:
+            html = _with_preheader(html, rendered.preheader)
         message.add_alternative(html, subtype="html", charset="utf-8")
     return message

@@ -161,10 +161,6 @@ def check_columns(config: CampaignConfig, template: Template) -> None:
         )
 
 
-def unsubscribe_headers(config: CampaignConfig, recipient: str) -> dict[str, str]:
-    return config.unsubscribe.headers(recipient)
-
-
 def build_for(
     config: CampaignConfig,
     template: Template,
@@ -180,7 +176,7 @@ def build_for(
         rendered,
         from_addr=mailbox.from_header,
         to_addr=recipient,
-        extra_headers=unsubscribe_headers(config, recipient),
+        extra_headers=config.unsubscribe.headers(recipient),
         message_id=make_message_id(mailbox.domain),
         date=when,
     )

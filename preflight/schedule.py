@@ -115,9 +115,6 @@ class MailboxSchedule:
             self._days[day] = info
         return info
 
-    def daily_cap(self, day: date) -> int:
-        return self._day(day).cap
-
     def earliest(self, now: float) -> float | None:
         """The first moment at or after ``now`` this mailbox may send; None if never."""
         cached = self._cached

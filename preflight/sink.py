@@ -257,10 +257,9 @@ class _Handler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
         try:
-            for fault in self.sink.faults:
-                answer = fault.on_rcpt(address)
-                if answer is not None:
-                    return answer
+            answer = _first_answer(self.sink.faults, "on_rcpt", address)
+            if answer is not None:
+                return answer
         except DropConnection:
             _drop(server)
             return "421 4.4.2 closing"  # never reaches the client: the line is closed
@@ -274,10 +273,9 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         recipients = list(envelope.rcpt_tos)
         try:
-            for fault in self.sink.faults:
-                answer = fault.on_data(recipients)
-                if answer is not None:
-                    return answer
+            answer = _first_answer(self.sink.faults, "on_data", recipients)
+            if answer is not None:
+                return answer
         except DropConnection as drop:
             if drop.deliver:
                 self.sink._record(envelope)
@@ -294,6 +292,17 @@ class _Handler:
             # The window in which the message is stored but the client does not know yet.
             await asyncio.sleep(self.sink.reply_delay)
         return "250 2.0.0 OK: queued"
+
+
+def _first_answer(faults: Iterable[Fault], hook: str, *args: Any) -> str | None:
+    """The first fault's answer from ``hook``; a fault without that optional hook passes.
+    DropConnection and Silence raised by a hook reach the caller, which knows the stage."""
+    for fault in faults:
+        method = getattr(fault, hook, None)
+        answer = method(*args) if method is not None else None
+        if answer is not None:
+            return answer
+    return None
 
 
 def _drop(server: SMTP) -> None:
@@ -313,12 +322,10 @@ class _SinkSMTP(SMTP):
         recipients = list(envelope.rcpt_tos) if envelope is not None else []
         if recipients:
             try:
-                for fault in self.sink.faults:
-                    hook = getattr(fault, "on_data_command", None)
-                    answer = hook(recipients) if hook is not None else None
-                    if answer is not None:
-                        await self.push(answer)
-                        return
+                answer = _first_answer(self.sink.faults, "on_data_command", recipients)
+                if answer is not None:
+                    await self.push(answer)
+                    return
             except DropConnection:
                 _drop(self)
                 return
@@ -453,11 +460,9 @@ class Sink:
         def connection() -> asyncio.BaseProtocol:
             self.connections += 1
             try:
-                for fault in self.faults:
-                    hook = getattr(fault, "on_connect", None)
-                    line = hook() if hook is not None else None
-                    if line is not None:
-                        return _Refusal(line, None)
+                line = _first_answer(self.faults, "on_connect")
+                if line is not None:
+                    return _Refusal(line, None)
             except DropConnection:
                 return _Refusal(None, None)
             except Silence as silence:
@@ -578,8 +583,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "crash test aims at)",
     )
     args = parser.parse_args(argv)
+    try:
+        faults = [_parse_fault(f) for f in args.reply]
+    except ValueError as error:
+        parser.error(str(error))  # one line and exit 2, not a traceback
     sink = Sink(
-        [_parse_fault(f) for f in args.reply],
+        faults,
         port=args.port,
         maildir=args.maildir,
         reply_delay=args.reply_delay,

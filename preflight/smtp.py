@@ -110,34 +110,9 @@ class MailboxConnection:
         if box.username is not None and password is not None:
             try:
                 await smtp.login(box.username, password)
-            except aiosmtplib.SMTPAuthenticationError as error:
+            except (aiosmtplib.SMTPException, OSError) as error:
                 await _close(smtp)
-                text = f"{where} refused the login of {box.username}: {error.code} {error.message}"
-                if 400 <= error.code < 500:  # "454 try again later": the server's trouble
-                    raise MailboxUnavailable(_one_line(text)) from None
-                raise LoginRefused(
-                    _one_line(text) + " — fix: check the mailbox's username and the password "
-                    f"in ${box.password_env}",
-                    field="username",
-                ) from None
-            except aiosmtplib.SMTPResponseException as error:
-                await _close(smtp)
-                raise MailboxUnavailable(
-                    _one_line(f"{where} failed the login: {error.code} {error.message}")
-                ) from None
-            except aiosmtplib.SMTPException as error:
-                # No AUTH offered (often: only after STARTTLS). The settings must change.
-                await _close(smtp)
-                raise MailboxMisconfigured(
-                    _one_line(f"{where}: {_describe(error)}") + " — fix: check the mailbox's "
-                    "security setting (starttls or tls) and port",
-                    field="security",
-                ) from None
-            except OSError as error:
-                await _close(smtp)
-                raise MailboxUnavailable(
-                    f"{where} dropped the connection during login: {_describe(error)}"
-                ) from None
+                raise _login_failure(box, where, error) from None
         self.connections_opened += 1
         return smtp
 
@@ -252,6 +227,38 @@ def _connect_failure(box: MailboxConfig, where: str, error: BaseException) -> Ma
             field="security",
         )
     return MailboxUnavailable(f"cannot connect to {where}: {_describe(error)}")
+
+
+def _login_failure(box: MailboxConfig, where: str, error: BaseException) -> MailboxError:
+    """A refused or failed login: permanent when the credentials or settings are wrong."""
+    # Most specific first: SMTPAuthenticationError is an SMTPResponseException, which is an
+    # SMTPException (and aiosmtplib's disconnect and timeout errors are SMTPExceptions too).
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError):
+        text = f"{where} refused the login of {box.username}: {error.code} {error.message}"
+        if 400 <= error.code < 500:  # "454 try again later": the server's trouble
+            return MailboxUnavailable(_one_line(text))
+        return LoginRefused(
+            _one_line(text) + " — fix: check the mailbox's username and the password "
+            f"in ${box.password_env}",
+            field="username",
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return MailboxUnavailable(
+            _one_line(f"{where} failed the login: {error.code} {error.message}")
+        )
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPTimeoutError):
+        # The line, not the settings: retry later like any other connection failure.
+        return MailboxUnavailable(
+            f"{where} dropped the connection during login: {_describe(error)}"
+        )
+    if isinstance(error, aiosmtplib.SMTPException):
+        # No AUTH offered (often: only after STARTTLS). The settings must change.
+        return MailboxMisconfigured(
+            _one_line(f"{where}: {_describe(error)}") + " — fix: check the mailbox's "
+            "security setting (starttls or tls) and port",
+            field="security",
+        )
+    return MailboxUnavailable(f"{where} dropped the connection during login: {_describe(error)}")
 
 
 def _ssl_error(error: BaseException | None) -> ssl.SSLError | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -133,8 +134,7 @@ def parse_plan(data: dict[str, Any], path: Path) -> WarmupPlan:
         if key not in _TOP_KEYS:
             raise fail(f"unknown key (known: {', '.join(sorted(_TOP_KEYS))})", key)
     hourly = data.get("hourly_cap")
-    if not isinstance(hourly, int) or isinstance(hourly, bool) or hourly < 1:
-        raise fail("must be a whole number of at least 1", "hourly_cap")
+    _whole(hourly, "hourly_cap", fail, minimum=1)
     name = str(data.get("name", path.stem))
     if ("ramp" in data) == ("steps" in data):
         raise fail("give exactly one of [ramp] or [[steps]]", "ramp")
@@ -195,7 +195,9 @@ def parse_plan(data: dict[str, Any], path: Path) -> WarmupPlan:
     )
 
 
-def _whole(value: Any, key: str, fail: Any, *, minimum: int) -> None:
+def _whole(
+    value: Any, key: str, fail: Callable[[str, str], ConfigError], *, minimum: int
+) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise fail(f"must be a whole number of at least {minimum}", key)
 

@@ -333,8 +333,7 @@ def find_command(text: str) -> str | None:
         return None
     sent = _TRANSCRIPT.findall(text) if _TRANSCRIPT_MARK in text else []
     if sent:
-        word = sent[-1].upper()
-        return "EHLO" if word == "HELO" else word
+        return _word(sent[-1].upper())
     tag = _COMMAND_TAG.search(text)
     if tag:
         return _word(tag.group(1).split("_")[0])
@@ -342,8 +341,7 @@ def find_command(text: str) -> str | None:
     if prose:
         if prose.group("conn"):
             return "CONN"
-        word = prose.group("word").upper()
-        return "EHLO" if word == "HELO" else word
+        return _word(prose.group("word").upper())
     words = {_word(w) for w in _COMMAND_WORDS.findall(text)}
     if words:
         # The furthest step of the session the text mentions is the one that failed.
@@ -352,6 +350,7 @@ def find_command(text: str) -> str | None:
 
 
 def _word(found: str) -> str:
+    """The command's first word ("MAIL FROM" → "MAIL"); HELO counts as EHLO."""
     word = found.split(" ")[0]
     return "EHLO" if word == "HELO" else word
 

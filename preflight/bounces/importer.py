@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from preflight.bounces.classify import ReplyClass
 from preflight.bounces.imap import ImapSource, imap_password, is_imap_url, parse_imap_url
 from preflight.bounces.model import BounceRecord
-from preflight.bounces.parse import read_message
-from preflight.bounces.reader import classify_parsed
+from preflight.bounces.reader import classify_message
 from preflight.bounces.sources import RawMessage, iter_paths
 from preflight.errors import UsageError
 from preflight.ledger.bounces import StoredBounce
@@ -70,12 +69,15 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-def fingerprint(raw: RawMessage, record: BounceRecord) -> str:
-    """Identity of one record: the bounce message (its own Message-ID, else its bytes) and
-    the recipient. The same bounce read twice, from any source, has the same fingerprint."""
-    parsed_id = _own_message_id(raw.data)
-    identity = parsed_id if parsed_id else hashlib.sha256(raw.data).hexdigest()
-    key = "\0".join((identity, record.recipient or ""))
+def message_identity(data: bytes) -> str:
+    """Identity of one bounce message: its own Message-ID, else a hash of its bytes."""
+    return _own_message_id(data) or hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(identity: str, recipient: str | None) -> str:
+    """Identity of one record: the bounce message's :func:`message_identity` and the
+    recipient. The same bounce read twice, from any source, has the same fingerprint."""
+    key = "\0".join((identity, recipient or ""))
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -114,19 +116,20 @@ class Importer:
     def import_one(self, raw: RawMessage) -> None:
         """Classify one raw message and apply its records in one transaction."""
         self.summary.messages += 1
-        records = classify_parsed(read_message(raw.data))
+        records = classify_message(raw.data)
         if not records:
             self.summary.not_bounces += 1
             return
+        identity = message_identity(raw.data)
         with self.ledger.transaction():
             for record in records:
-                self._apply(raw, record)
+                self._apply(raw, identity, record)
 
-    def _apply(self, raw: RawMessage, record: BounceRecord) -> None:
+    def _apply(self, raw: RawMessage, identity: str, record: BounceRecord) -> None:
         if not record.recipient:
             self.summary.unmatched += 1
             return
-        print_ = fingerprint(raw, record)
+        print_ = fingerprint(identity, record.recipient)
         if self.ledger.bounce_known(print_):
             self.summary.already_imported += 1
             return
@@ -266,4 +269,4 @@ def import_source(
     return importer.import_messages(iter_paths([Path(source)]))
 
 
-__all__ = ["ImportSummary", "Importer", "fingerprint", "import_source"]
+__all__ = ["ImportSummary", "Importer", "fingerprint", "import_source", "message_identity"]

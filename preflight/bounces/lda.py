@@ -7,6 +7,8 @@ such a program is a ``mailererror``. Data after sisimai's LDA table (BSD-2-Claus
 
 from __future__ import annotations
 
+from preflight.bounces.phrases import phrase_reason
+
 # Marker texts (lower case) that say which agent wrote the diagnostic.
 _AGENTS: dict[str, tuple[str, ...]] = {
     "dovecot": ("your message to <", "> was automatically rejected:"),
@@ -67,10 +69,7 @@ def agent_reason(diagnostic: str, command: str | None) -> str | None:
     agent = next((name for name, marks in _AGENTS.items() if any(m in text for m in marks)), None)
     if agent is None:
         return None
-    for reason, phrases in _MESSAGES[agent].items():
-        if any(p in text for p in phrases):
-            return reason
-    return "mailererror"
+    return phrase_reason(text, _MESSAGES[agent]) or "mailererror"
 
 
 __all__ = ["agent_reason"]

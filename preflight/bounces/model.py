@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from preflight.bounces.classify import NOT_BOUNCES
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -48,7 +50,7 @@ class BounceRecord:
 
     @property
     def is_bounce(self) -> bool:
-        return self.reason not in {"delivered", "feedback", "vacation"}
+        return self.reason not in NOT_BOUNCES
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

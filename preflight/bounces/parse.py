@@ -51,27 +51,25 @@ def decode_header_value(value: str | email.header.Header | None) -> str:
     if not value:
         return ""
     if isinstance(value, email.header.Header):
-        # Raw 8-bit bytes in a header: the parser keeps them as "unknown-8bit".
-        return "".join(
-            _decode_bytes(chunk, None if charset == "unknown-8bit" else charset)
-            if isinstance(chunk, bytes) else chunk
-            for chunk, charset in email.header.decode_header(value)
-        )
+        return _join_chunks(email.header.decode_header(value))
     value = str(value)
     if _SURROGATES.search(value):
         # Raw 8-bit header bytes (no RFC 2047): most such servers send UTF-8.
         value = _decode_bytes(value.encode("ascii", "surrogateescape"), "utf-8")
     try:
-        parts = email.header.decode_header(value)
+        return _join_chunks(email.header.decode_header(value))
     except (ValueError, LookupError, TypeError):
-        return str(value)
-    out = []
-    for chunk, charset in parts:
-        if isinstance(chunk, bytes):
-            out.append(_decode_bytes(chunk, charset))
-        else:
-            out.append(chunk)
-    return "".join(out)
+        return value
+
+
+def _join_chunks(chunks: list[tuple[bytes | str, str | None]]) -> str:
+    # Raw 8-bit bytes in a header: the parser keeps them as "unknown-8bit", no charset at all.
+    return "".join(
+        _decode_bytes(chunk, None if charset == "unknown-8bit" else charset)
+        if isinstance(chunk, bytes)
+        else chunk
+        for chunk, charset in chunks
+    )
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:

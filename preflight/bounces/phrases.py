@@ -816,6 +816,15 @@ def says(reason: str, text: str) -> bool:
     return any(_in_order(text, parts) for parts in GAPPED.get(reason, ()))
 
 
+def phrase_reason(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    """The first reason in ``table`` with one of its phrases in ``text``, compared as given
+    (a detector's or a provider's fixed texts, in the case the server writes them)."""
+    for reason, phrases in table.items():
+        if any(phrase in text for phrase in phrases):
+            return reason
+    return None
+
+
 def first_said(reasons: Iterable[str], text: str) -> str | None:
     """The first reason in ``reasons`` whose phrases occur in ``text``."""
     for reason in reasons:
@@ -824,4 +833,12 @@ def first_said(reasons: Iterable[str], text: str) -> str | None:
     return None
 
 
-__all__ = ["GAPPED", "PHRASES", "PROVIDER_CODES", "first_said", "provider_reason", "says"]
+__all__ = [
+    "GAPPED",
+    "PHRASES",
+    "PROVIDER_CODES",
+    "first_said",
+    "phrase_reason",
+    "provider_reason",
+    "says",
+]

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from preflight.bounces.phrases import phrase_reason
+
 
 @dataclass(frozen=True)
 class Remote:
@@ -70,13 +72,6 @@ def provider(remote: Remote) -> str | None:
 _HOSTNAME = re.compile(r"(?<![\w.@-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+){2,}(?![\w@-])")
 
 
-def _phrases(table: dict[str, tuple[str, ...]], text: str) -> str | None:
-    for reason, phrases in table.items():
-        if any(p in text for p in phrases):
-            return reason
-    return None
-
-
 # Orange / La Poste: the number after the LPN/OFR label names the reason.
 _FRANCE_CODES = {
     "101": "blocked", "102": "blocked", "103": "blocked", "104": "toomanyconn",
@@ -113,7 +108,8 @@ def _nttdocomo(r: Remote) -> str | None:
         return "userunknown"
     if r.status == "5.2.0":
         return "filtered"
-    found = _phrases(
+    found = phrase_reason(
+        r.diagnostic.lower(),
         {
             "mailboxfull": ("552 too much mail data",),
             "syntaxerror": (
@@ -122,7 +118,6 @@ def _nttdocomo(r: Remote) -> str | None:
             ),
             "toomanyconn": ("552 too many recipients",),
         },
-        r.diagnostic.lower(),
     )
     if found:
         return found
@@ -163,7 +158,7 @@ def _cox(r: Remote) -> str | None:
             return "spamdetected"
         if label in _COX_CODES:
             return _COX_CODES[label]
-    return _phrases(_COX_TEXT, r.diagnostic.lower())
+    return phrase_reason(r.diagnostic.lower(), _COX_TEXT)
 
 
 # Spectrum (Charter): AUP#I1234 / AUP#O1234, ranges of numbers per reason.
@@ -586,12 +581,12 @@ _RULES: dict[str, Callable[[Remote], str | None]] = {
     "spectrum": _spectrum,
     "google": _google,
     "microsoft": _microsoft,
-    "messagelabs": lambda r: _phrases(_MESSAGELABS, r.diagnostic.lower()),
-    "mimecast": lambda r: _phrases(_MIMECAST, r.diagnostic.lower()) if r.code else None,
-    "yahoo": lambda r: _phrases(_YAHOO, r.diagnostic.lower()),
-    "zoho": lambda r: _phrases(_ZOHO, r.diagnostic.lower()),
-    "apple": lambda r: _phrases(_APPLE, r.diagnostic.lower()),
-    "tencent": lambda r: _phrases(_TENCENT, r.diagnostic.lower()),
+    "messagelabs": lambda r: phrase_reason(r.diagnostic.lower(), _MESSAGELABS),
+    "mimecast": lambda r: phrase_reason(r.diagnostic.lower(), _MIMECAST) if r.code else None,
+    "yahoo": lambda r: phrase_reason(r.diagnostic.lower(), _YAHOO),
+    "zoho": lambda r: phrase_reason(r.diagnostic.lower(), _ZOHO),
+    "apple": lambda r: phrase_reason(r.diagnostic.lower(), _APPLE),
+    "tencent": lambda r: phrase_reason(r.diagnostic.lower(), _TENCENT),
 }
 
 

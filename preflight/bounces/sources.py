@@ -14,12 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from preflight.errors import InputError
-
-if TYPE_CHECKING:
-    import mailbox
 
 # Files in a folder that are certainly not messages.
 _NOT_MESSAGES = frozenset(
@@ -119,9 +115,9 @@ def _read_file(path: Path) -> RawMessage:
 
 
 def iter_mbox(path: Path) -> Iterator[RawMessage]:
+    """Messages of an mbox file; the location is ``path#n`` (0-based, in file order)."""
     import mailbox  # only mbox sources pay for it
 
-    """Messages of an mbox file; the location is ``path#n`` (0-based, in file order)."""
     try:
         box = mailbox.mbox(path, create=False)
         keys = box.keys()
@@ -129,18 +125,20 @@ def iter_mbox(path: Path) -> Iterator[RawMessage]:
         raise InputError(f"cannot read as mbox: {error}", file=path) from error
     try:
         for index, key in enumerate(keys):
-            data = box.get_bytes(key)
+            # One read gives both the "From " line and the message: get_message() would read
+            # the message again and parse it only for its envelope date.
+            from_line, _, data = box.get_bytes(key, from_=True).partition(b"\n")
             yield RawMessage(
                 data=data,
                 location=f"{path}#{index}",
-                received_at=_from_line_date(box.get_message(key)),
+                received_at=_from_line_date(from_line[5:].decode("ascii", "replace")),
             )
     finally:
         box.close()
 
 
-def _from_line_date(message: mailbox.mboxMessage) -> datetime | None:
-    line = message.get_from() or ""
+def _from_line_date(line: str) -> datetime | None:
+    """The date of an mbox "From sender Thu Nov 20 10:00:00 2026" line, after "From "."""
     parts = line.split(None, 1)
     if len(parts) < 2:
         return None
@@ -159,8 +157,6 @@ def iter_maildir(path: Path) -> Iterator[RawMessage]:
                 continue
             yield _read_file(folder / name)
 
-
-# --- IMAP -------------------------------------------------------------------------------------
 
 __all__ = [
     "RawMessage",

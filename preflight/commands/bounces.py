@@ -19,6 +19,9 @@ class ClassifyFormat(StrEnum):
     jsonl = "jsonl"
 
 
+# The jsonl line of a message that holds no bounce record.
+_NOT_A_BOUNCE = {"recipient": None, "status": None, "reason": None, "hard": None, "detector": None}
+
 bounces_app = typer.Typer(
     help="Read bounce messages (DSN/NDR), classify them, import them into the ledger.",
     no_args_is_help=True,
@@ -44,59 +47,27 @@ def classify(
     from preflight.bounces.reader import classify_message
     from preflight.bounces.sources import iter_paths
 
-    out = sys.stdout
     rows: list[tuple[str, ...]] = []
     for raw in iter_paths(paths):
         records = classify_message(raw.data)
-        if not records:
-            if output_format is ClassifyFormat.jsonl:
-                out.write(
-                    json.dumps(
-                        {
-                            "file": raw.location,
-                            "recipient": None,
-                            "status": None,
-                            "reason": None,
-                            "hard": None,
-                            "detector": None,
-                        }
-                    )
-                    + "\n"
+        if output_format is ClassifyFormat.jsonl:
+            lines = [{"file": raw.location, **record.as_dict()} for record in records]
+            for line in lines or [{"file": raw.location, **_NOT_A_BOUNCE}]:
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        elif not records:
+            rows.append((raw.location, "-", "-", "not a bounce", "-", "-"))
+        else:
+            rows.extend(
+                (
+                    raw.location,
+                    record.recipient or "-",
+                    record.status or "-",
+                    record.reason,
+                    "hard" if record.hard else "soft" if record.is_bounce else "-",
+                    record.detector,
                 )
-            else:
-                rows.append((raw.location, "-", "-", "not a bounce", "-", "-"))
-            continue
-        for record in records:
-            if output_format is ClassifyFormat.jsonl:
-                out.write(
-                    json.dumps(
-                        {
-                            "file": raw.location,
-                            "recipient": record.recipient,
-                            "status": record.status,
-                            "reason": record.reason,
-                            "hard": record.hard,
-                            "replycode": record.replycode,
-                            "action": record.action,
-                            "diagnostic": record.diagnostic,
-                            "original_message_id": record.original_message_id,
-                            "detector": record.detector,
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
-            else:
-                rows.append(
-                    (
-                        raw.location,
-                        record.recipient or "-",
-                        record.status or "-",
-                        record.reason,
-                        "hard" if record.hard else "soft" if record.is_bounce else "-",
-                        record.detector,
-                    )
-                )
+                for record in records
+            )
     if output_format is ClassifyFormat.text:
         _print_table(("file", "recipient", "status", "reason", "hard", "detector"), rows)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import sys
@@ -10,26 +9,21 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from preflight.addresses import AddressChecker
-from preflight.dns.mailhost import MailHostChecker
-from preflight.dns.resolver import Lookups, make_resolver
-from preflight.dnscheck import DomainReport, audit_domain
 from preflight.errors import UsageError
-from preflight.ledger import Ledger, default_ledger_path
-from preflight.listcheck import CheckedRow, ListSummary, check_rows, check_rows_dns
-from preflight.listreport import (
-    REPORT_COLUMNS,
-    CleanListWriter,
-    jsonl_line,
-    report_csv_row,
-    summary_lines,
-    text_line,
-)
-from preflight.recipients import RecipientReader, read_recipients
+
+# The library is imported inside the commands: `preflight --help` loads every family, and
+# neither it nor an offline `preflight check` should pay for dnspython and email-validator.
+if TYPE_CHECKING:
+    from preflight.addresses import AddressChecker
+    from preflight.dnscheck import DomainReport
+    from preflight.ledger import Ledger
+    from preflight.listcheck import CheckedRow, ListSummary
+    from preflight.listreport import CleanListWriter
+    from preflight.recipients import RecipientReader
 
 # The text report lists this many problem rows; jsonl and csv list every row.
 TEXT_ROW_LIMIT = 100
@@ -48,6 +42,8 @@ class DomainFormat(StrEnum):
 
 def _open_ledger(path: Path | None) -> Ledger | None:
     """The ledger named, or the per-user one if it exists; never create one just to read."""
+    from preflight.ledger import Ledger, default_ledger_path
+
     if path is not None:
         if not path.is_file():
             raise UsageError(f"no ledger at {path}", field="--ledger")
@@ -95,9 +91,14 @@ def check(
         raise UsageError("--out must not overwrite the list being checked", field="--out")
     if timeout <= 0:
         raise UsageError("must be more than 0 seconds", field="--timeout")
+    from preflight.addresses import AddressChecker
+    from preflight.listcheck import ListSummary, check_rows
+    from preflight.listreport import CleanListWriter
+    from preflight.recipients import read_recipients
+
     summary = ListSummary()
     emit = _Emitter(str(recipients), output_format)
-    domains = 0
+    domains: int | None = None  # None: DNS not checked
     with ExitStack() as stack:
         reader = stack.enter_context(read_recipients(recipients, on_error="collect"))
         opened = _open_ledger(ledger)
@@ -115,11 +116,13 @@ def check(
                 writer.write(checked, use_corrected=fix)
 
         if dns:
+            import asyncio
+
             domains = asyncio.run(_run_dns(reader, checker, take, timeout))
         else:
             for checked in check_rows(reader, checker):
                 take(checked)
-    _finish(str(recipients), output_format, summary, emit, opened, dns, domains, out, writer)
+    _finish(str(recipients), output_format, summary, emit, opened, domains, writer)
     if summary.verdicts["reject"] and out is None:
         raise typer.Exit(1)
 
@@ -130,6 +133,10 @@ async def _run_dns(
     take: Callable[[CheckedRow], None],
     timeout: float,
 ) -> int:
+    from preflight.dns.mailhost import MailHostChecker
+    from preflight.dns.resolver import Lookups, make_resolver
+    from preflight.listcheck import check_rows_dns
+
     mailhosts = MailHostChecker(Lookups(make_resolver(timeout=timeout), remember=False))
     async for checked in check_rows_dns(reader, checker, mailhosts):
         take(checked)
@@ -140,22 +147,25 @@ class _Emitter:
     """Prints each row as the chosen format asks; text keeps only the first problem rows."""
 
     def __init__(self, source: str, output_format: ListFormat) -> None:
+        from preflight import listreport
+
+        self._report = listreport  # imported once here, not per row
         self.source = source
         self.format = output_format
         self.hidden = 0
         self.shown = 0
         self._csv = csv.writer(sys.stdout, lineterminator="\n")
         if output_format is ListFormat.csv:
-            self._csv.writerow(REPORT_COLUMNS)
+            self._csv.writerow(listreport.REPORT_COLUMNS)
 
     def __call__(self, checked: CheckedRow) -> None:
         if self.format is ListFormat.jsonl:
-            typer.echo(jsonl_line(checked))
+            typer.echo(self._report.jsonl_line(checked))
         elif self.format is ListFormat.csv:
-            self._csv.writerow(report_csv_row(checked))
+            self._csv.writerow(self._report.report_csv_row(checked))
         elif checked.verdict.verdict != "ok":
             if self.shown < TEXT_ROW_LIMIT:
-                typer.echo(text_line(self.source, checked))
+                typer.echo(self._report.text_line(self.source, checked))
                 self.shown += 1
             else:
                 self.hidden += 1
@@ -167,11 +177,12 @@ def _finish(
     summary: ListSummary,
     emit: _Emitter,
     ledger: Ledger | None,
-    dns: bool,
-    domains: int,
-    out: Path | None,
+    domains: int | None,
     writer: CleanListWriter | None,
 ) -> None:
+    from preflight.ledger import default_ledger_path
+    from preflight.listreport import summary_lines
+
     to_stderr = output_format is not ListFormat.text
     lines = []
     if emit.hidden:
@@ -184,9 +195,11 @@ def _finish(
         if ledger
         else f"suppression list: not checked (no ledger at {default_ledger_path()})"
     )
-    lines.append(f"DNS: {domains:,} domains checked" if dns else "DNS: not checked (add --dns)")
-    if out is not None and writer is not None:
-        lines.append(f"wrote {writer.rows:,} rows to {out}")
+    lines.append(
+        "DNS: not checked (add --dns)" if domains is None else f"DNS: {domains:,} domains checked"
+    )
+    if writer is not None:
+        lines.append(f"wrote {writer.rows:,} rows to {writer.path}")
     for line in lines:
         typer.echo(line, err=to_stderr)
 
@@ -220,6 +233,8 @@ def check_domain(
     """
     if timeout <= 0:
         raise UsageError("must be more than 0 seconds", field="--timeout")
+    from preflight.dnscheck import audit_domain
+
     report = audit_domain(domain, selectors=selector or (), ip=ip, timeout=timeout)
     if output_format is DomainFormat.json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))

@@ -11,7 +11,6 @@ import typer
 
 from preflight.errors import PreflightError
 
-EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_INPUT_ERROR = 2
 

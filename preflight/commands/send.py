@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from preflight.errors import PreflightError, UsageError
+from preflight.errors import MailboxError, PreflightError, UsageError
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
@@ -179,8 +179,7 @@ def send(
 
     Example: preflight send campaign.toml --yes --limit 20
     """
-    from preflight.campaign import CampaignRun, plan_campaign
-    from preflight.clock import SystemClock
+    from preflight.campaign import plan_campaign
     from preflight.ledger.messages import iso
     from preflight.prepare import BuiltMessages, check_columns, prepare_campaign, write_dry_run
     from preflight.templates import load_template
@@ -240,26 +239,13 @@ def send(
             if not typer.confirm("Send now?", default=False):
                 raise typer.Exit(1)
         stats = asyncio.run(
-            _run(
-                config,
-                opened,
-                template,
-                campaign_id,
-                limit,
-                insecure,
-                wait_retries,
-                console,
-                SystemClock(),
-                CampaignRun,
-            )
+            _run(config, opened, template, campaign_id, limit, insecure, wait_retries, console)
         )
         _print_run(console, stats, show_paused=False)
         _print_status(console, opened, config, campaign_id)
         if stats.paused_now:
             # The user must act (a password, TLS, the list, the content): one line on stderr
             # and a failing exit code, so a script or cron job notices.
-            from preflight.errors import MailboxError
-
             raise MailboxError(
                 "; ".join(f"{box} paused: {why}" for box, why in stats.paused_now.items())
                 + " (run send again with --unpause after fixing)"
@@ -275,9 +261,10 @@ async def _run(
     insecure: bool,
     wait_retries: bool,
     console: Console,
-    clock: Any,
-    runner: Any,
 ) -> Any:
+    from preflight.campaign import CampaignRun
+    from preflight.clock import SystemClock
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -292,11 +279,11 @@ async def _run(
         if live is not None:
             live.update(_progress_table(stats))
 
-    run = runner(
+    run = CampaignRun(
         config,
         ledger,
         template,
-        clock,
+        SystemClock(),
         campaign=campaign_id,
         limit=limit,
         insecure=insecure,
@@ -414,13 +401,10 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     console.print(
         f"suppressed among this campaign's recipients: {ledger.campaign_suppressed(campaign_id)}"
     )
-    paused = {
-        m: r
-        for m, r in ledger.paused_mailboxes().items()
-        if m in {b.address for b in config.mailboxes}
-    }
-    for box, reason in paused.items():
-        console.print(f"paused {box}: {reason}", markup=False)
+    ours = {b.address for b in config.mailboxes}
+    for box, reason in ledger.paused_mailboxes().items():
+        if box in ours:
+            console.print(f"paused {box}: {reason}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {retry}")
@@ -454,7 +438,7 @@ def demo(
 
     Example: preflight demo
     """
-    from preflight.demo import run_demo
+    from preflight.demo import DEMO_DIR, run_demo
 
     console = _console()
     console.print(
@@ -478,8 +462,6 @@ def demo(
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
     console.print(f"ledger: {result.ledger}")
-    from preflight.demo import DEMO_DIR
-
     console.print(
         f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}"
     )

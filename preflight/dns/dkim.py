@@ -34,8 +34,13 @@ class DkimKey:
     revoked: bool
 
 
-def parse_tags(text: str) -> dict[str, str]:
-    """``k=rsa; p=MIIB...`` → ``{"k": "rsa", "p": "MIIB..."}`` (whitespace in values removed)."""
+def parse_tags(text: str, *, squeeze: bool = True) -> dict[str, str]:
+    """A tag-list (RFC 6376 §3.2, which DMARC shares): ``k=rsa; p=MIIB...`` →
+    ``{"k": "rsa", "p": "MIIB..."}``.
+
+    ``squeeze`` removes whitespace inside values, as DKIM's folded base64 needs; without it
+    values are only trimmed. Raises ``ValueError`` for a part that is not ``tag=value``.
+    """
     tags: dict[str, str] = {}
     for part in text.split(";"):
         if not part.strip():
@@ -43,7 +48,7 @@ def parse_tags(text: str) -> dict[str, str]:
         name, equals, value = part.partition("=")
         if not equals:
             raise ValueError(f"{part.strip()!r} is not a tag=value pair")
-        tags[name.strip().lower()] = "".join(value.split())
+        tags[name.strip().lower()] = "".join(value.split()) if squeeze else value.strip()
     return tags
 
 

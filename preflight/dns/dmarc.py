@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preflight.dns.answer import Answer
+from preflight.dns.dkim import parse_tags
 from preflight.dns.resolver import Lookups
 
 POLICIES = ("none", "quarantine", "reject")
@@ -56,14 +57,7 @@ async def find_dmarc(lookups: Lookups, domain: str) -> DmarcLookup:
 
 def parse_dmarc(record: str, *, inherited: bool = False) -> DmarcPolicy:
     """Read a DMARC record; raises ``ValueError`` with a one-line reason when it is invalid."""
-    tags: dict[str, str] = {}
-    for part in record.split(";"):
-        if not part.strip():
-            continue
-        name, equals, value = part.partition("=")
-        if not equals:
-            raise ValueError(f"{part.strip()!r} is not a tag=value pair")
-        tags[name.strip().lower()] = value.strip()
+    tags = parse_tags(record, squeeze=False)
     if tags.get("v") != "DMARC1":
         raise ValueError("the record must start with v=DMARC1")
     policy = tags.get("p", "").lower()

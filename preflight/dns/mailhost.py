@@ -86,8 +86,7 @@ async def find_mail_host(lookups: Lookups, domain: str) -> MailHost:
         return MailHost(domain, "mx", tuple(host for _, host in targets if host not in ("", ".")))
     if mx.status != "nodata":
         return MailHost(domain, "unknown", detail=mx.describe_failure())
-    v4 = await lookups.get(domain, "A")
-    v6 = await lookups.get(domain, "AAAA")
+    v4, v6 = await asyncio.gather(lookups.get(domain, "A"), lookups.get(domain, "AAAA"))
     addresses = tuple(v4.addresses() + v6.addresses()) if v4.ok or v6.ok else ()
     if addresses:
         return MailHost(domain, "fallback", addresses)

@@ -7,6 +7,7 @@ Each table family has its own module (a mixin of :class:`Ledger`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +24,6 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def default_ledger_path() -> Path:
     """The per-user ledger file (``PREFLIGHT_LEDGER`` overrides it)."""
-    import os
-
     override = os.environ.get("PREFLIGHT_LEDGER")
     if override:
         return Path(override)
@@ -72,18 +71,13 @@ class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin):
         for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
             if script.stem in done:
                 continue
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.transaction():
                 for statement in _statements(script.read_text(encoding="utf-8")):
                     self.db.execute(statement)
                 self.db.execute(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                     (script.stem, utc_now()),
                 )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 
 # States from which a new run may (re)write a row from the recipients file.
 REWRITABLE = ("queued", "skipped")
-SENDABLE = ("queued", "deferred")
 
 
 def iso(when: float | datetime) -> str:
@@ -98,12 +97,6 @@ class MessagesMixin:
     def find_campaign(self, name: str) -> int | None:
         row = self.db.execute("SELECT id FROM campaigns WHERE name = ?", (name,)).fetchone()
         return int(row[0]) if row else None
-
-    def set_campaign_state(self, campaign: int, state: str, reason: str | None = None) -> None:
-        self.db.execute(
-            "UPDATE campaigns SET state = ?, state_reason = ? WHERE id = ?",
-            (state, reason, campaign),
-        )
 
     # -- writing the rows ------------------------------------------------------------------
 
@@ -194,12 +187,6 @@ class MessagesMixin:
     def message_fields(self, row_id: int) -> dict[str, str]:
         row = self.db.execute("SELECT fields FROM messages WHERE id = ?", (row_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else {}
-
-    def soft_failures(self, row_id: int) -> int:
-        row = self.db.execute(
-            "SELECT soft_failures FROM messages WHERE id = ?", (row_id,)
-        ).fetchone()
-        return int(row[0]) if row else 0
 
     # -- one attempt -----------------------------------------------------------------------
 
@@ -369,16 +356,6 @@ class MessagesMixin:
             (campaign,),
         ).fetchone()
         return row[0] if row else None
-
-    def skipped_messages(self, campaign: int, limit: int = 20) -> list[tuple[str, int, str]]:
-        return [
-            (row[0], int(row[1] or 0), row[2] or "")
-            for row in self.db.execute(
-                "SELECT recipient, source_line, detail FROM messages WHERE campaign_id = ?"
-                " AND state = 'skipped' ORDER BY COALESCE(seq, id) LIMIT ?",
-                (campaign, limit),
-            )
-        ]
 
     def campaign_suppressed(self, campaign: int) -> int:
         row = self.db.execute(

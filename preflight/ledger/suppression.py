@@ -17,6 +17,10 @@ class Suppression:
     created_at: str
 
 
+# The columns of a Suppression, in its field order.
+_SELECT = "SELECT address, reason, source, detail, created_at FROM suppression"
+
+
 def normalize_address(address: str) -> str:
     """The form addresses are stored and compared in: trimmed, lower-case.
 
@@ -54,8 +58,7 @@ class SuppressionMixin:
 
     def suppression(self, address: str) -> Suppression | None:
         row = self.db.execute(
-            "SELECT address, reason, source, detail, created_at FROM suppression"
-            " WHERE address = ?",
+            f"{_SELECT} WHERE address = ?",
             (normalize_address(address),),
         ).fetchone()
         return Suppression(*row) if row else None
@@ -68,8 +71,7 @@ class SuppressionMixin:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                "SELECT address, reason, source, detail, created_at FROM suppression"
-                f" WHERE address IN ({marks})",
+                f"{_SELECT} WHERE address IN ({marks})",
                 chunk,
             ):
                 found[row[0]] = Suppression(*row)
@@ -79,7 +81,6 @@ class SuppressionMixin:
         return [
             Suppression(*row)
             for row in self.db.execute(
-                "SELECT address, reason, source, detail, created_at FROM suppression"
-                " ORDER BY created_at, address"
+                f"{_SELECT} ORDER BY created_at, address"
             )
         ]

@@ -119,7 +119,6 @@ class HtmlView:
     images: list[HtmlImage] = field(default_factory=list)
     forms: int = 0
     inputs: int = 0
-    scripts: int = 0
     mixed_case_href: int = 0  # href attributes or URL schemes spelt in mixed case
     ascii_entities: int = 0  # &#72;-style entities spelling plain ASCII letters
     content_after_html: bool = False

@@ -118,9 +118,13 @@ def load_data_rows(path: Path) -> list[DataRow]:
                 )
             values[key] = str(value).lower() if isinstance(value, bool) else str(value)
         where = f"{path.name}:{number}" if isinstance(data, list) else path.name
-        to_addr = values.get("email", sample_value("email"))
-        rows.append(DataRow(where, values, to_addr, file=path))
+        rows.append(DataRow(where, values, _to_addr(values), file=path))
     return rows
+
+
+def _to_addr(values: Mapping[str, str]) -> str:
+    """The row's own address, or the sample one when the data has no email column."""
+    return values.get("email", sample_value("email"))
 
 
 def _recipient_rows(path: Path, on_error: ErrorHandler) -> Iterator[DataRow]:
@@ -183,7 +187,7 @@ class TemplateData:
             rows = _recipient_rows(self.recipients, on_error)
         else:
             values = sample_row(template.variables)
-            return [DataRow("", values, values.get("email", sample_value("email")))]
+            return [DataRow("", values, _to_addr(values))]
         return sample_rows(rows, self.sample) if self.sample else rows
 
 
@@ -251,18 +255,12 @@ def _with_row(error: PreflightError, row: DataRow) -> PreflightError:
     """The same error, saying which data row caused it."""
     if not row.where:
         return error
-    if error.file is None:
-        # build_message knows the field, not the file: the data row is where to look.
-        return type(error)(
-            error.message + f" (data row {row.where})",
-            file=row.file,
-            line=row.line,
-            field=error.field,
-        )
+    # build_message knows the field, not the file: then the data row is where to look.
+    in_row = error.file is None
     return type(error)(
         error.message + f" (data row {row.where})",
-        file=error.file,
-        line=error.line,
+        file=row.file if in_row else error.file,
+        line=row.line if in_row else error.line,
         field=error.field,
     )
 

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from preflight.resources import data_file
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Kana, CJK ideographs and Hangul: scripts written without spaces between words.
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -36,7 +37,7 @@ class PhraseList:
         self._anchored: list[tuple[str, str, float]] = []  # (anchor word, phrase, weight)
         self._cjk: list[tuple[str, float]] = []
         for phrase, weight in self.weights.items():
-            if _CJK.search(phrase):
+            if CJK_RE.search(phrase):
                 self._cjk.append((phrase, weight))
             else:
                 anchor = max(_TOKEN_RE.findall(phrase) or [phrase], key=len)
@@ -121,7 +122,7 @@ def words(text: str) -> list[str]:
 
 def is_shouting(text: str, min_letters: int = 6) -> bool:
     """Mostly capital letters, with enough letters to mean it."""
-    letters = [c for c in text if c.isalpha() and not _CJK.match(c)]
+    letters = [c for c in text if c.isalpha() and not CJK_RE.match(c)]
     if len(letters) < min_letters:
         return False
     upper = sum(1 for c in letters if c.isupper())

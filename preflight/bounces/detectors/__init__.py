@@ -6,7 +6,7 @@ returns findings wins (``None`` means "not my format").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import ModuleType
 
 from preflight.bounces.detectors import (
@@ -55,8 +55,6 @@ DETECTORS: Sequence[ModuleType] = (
     autoreply,
     generic,
 )
-
-Detect = Callable[[ParsedMessage], "list[Finding] | None"]
 
 
 def run_detectors(parsed: ParsedMessage) -> tuple[str, list[Finding]]:

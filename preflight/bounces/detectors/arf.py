@@ -20,8 +20,11 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
             fields.setdefault(key, value)
     # The complaining address: the report names it (once per recipient), else the original
     # message's To. (Removal-Recipient is an opt-out request, not the complainer.)
-    listed = re.findall(r"^Original-Rcpt-To:[ \t]*(.+)$", parsed.feedback or parsed.notice,
-                        re.IGNORECASE | re.MULTILINE)
+    listed = re.findall(
+        r"^Original-Rcpt-To:[ \t]*(.+)$",
+        parsed.feedback or parsed.notice,
+        re.IGNORECASE | re.MULTILINE,
+    )
     candidates = [" ".join(listed), parsed.original_headers.get("to", "")]
     recipients: list[str] = []
     for value in candidates:

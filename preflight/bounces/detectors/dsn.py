@@ -136,7 +136,8 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
                 status=status,
                 replycode=find_code(diagnostic),
                 diagnostic=diagnostic,
-                diagnostic_type=raw_code.split(";", 1)[0].strip().upper() if ";" in raw_code
+                diagnostic_type=raw_code.split(";", 1)[0].strip().upper()
+                if ";" in raw_code
                 else "",
                 action=(block.get("action") or "").lower().split(" ")[0] or None,
                 context=notice_text or parsed.notice_body[:2000],

@@ -11,8 +11,11 @@ from preflight.bounces.parse import ADDRESS_RE, ParsedMessage
 
 NAME = "exchange"
 
-_INTRO = re.compile(r"did not reach the following recipient\(s\):|"
-                    r"the following recipient\(s\) could not be reached:", re.IGNORECASE)
+_INTRO = re.compile(
+    r"did not reach the following recipient\(s\):|"
+    r"the following recipient\(s\) could not be reached:",
+    re.IGNORECASE,
+)
 _RECORD = re.compile(r"^\s*(\S+@\S+?)\s+on\s+\S.*$", re.IGNORECASE)
 # Exchange's canned texts and internal codes.
 _HINTS: tuple[tuple[str, str], ...] = (

@@ -18,10 +18,10 @@ from preflight.bounces.detectors.text import (
     failed_recipients,
     findings_for,
     is_system_address,
-    phrase_reason,
 )
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
+from preflight.bounces.phrases import phrase_reason
 from preflight.bounces.rhost import host_in
 
 NAME = "exim"
@@ -38,8 +38,10 @@ _SUBJECT = re.compile(
     r"Mail delivery failed|Warning: message \S+ delayed|Delivery Status Notification|"
     r"Mail failure|Message frozen|error\(s\) in forwarding or filtering",
 )
-_COMMAND = re.compile(r"(?:SMTP error from remote (?:mail server|mailer)|LMTP error) after "
-                      r"(?:end of |pipelined )?([A-Za-z]{4})")
+_COMMAND = re.compile(
+    r"(?:SMTP error from remote (?:mail server|mailer)|LMTP error) after "
+    r"(?:end of |pipelined )?([A-Za-z]{4})"
+)
 
 # Exim's own texts (case as Exim writes them) → reason.
 MESSAGES: dict[str, tuple[str, ...]] = {
@@ -107,9 +109,7 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
 
 # An address on a line of its own ("  user@example.org", "user@example.org:",
 # "  <user@example.org>"), the way Exim lists the failed addresses.
-_LISTED = re.compile(
-    r"^\s*[<\"]?([^\s<>():\"]+@[^\s<>():\"]+?)[>\"]?:?\s*(?:<[^<>]+>)?\s*$"
-)
+_LISTED = re.compile(r"^\s*[<\"]?([^\s<>():\"]+@[^\s<>():\"]+?)[>\"]?:?\s*(?:<[^<>]+>)?\s*$")
 
 
 _FAILED = re.compile(r"(?:failed|recipients?|address(?:es)?):\s*$", re.IGNORECASE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from preflight.bounces.detectors.text import phrase_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ADDRESS_RE, ParsedMessage
+from preflight.bounces.phrases import phrase_reason
 
 NAME = "lotus"
 

@@ -14,10 +14,10 @@ from preflight.bounces.detectors import dsn
 from preflight.bounces.detectors.text import (
     candidate_recipients,
     findings_for,
-    phrase_reason,
 )
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
+from preflight.bounces.phrases import phrase_reason
 
 NAME = "microsoft"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from preflight.bounces.classify import is_temporary, pseudo_status
-from preflight.bounces.detectors.text import phrase_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
+from preflight.bounces.phrases import phrase_reason
 
 NAME = "opensmtpd"
 

@@ -119,14 +119,6 @@ def _addr_starts_line(line: str, address: str) -> bool:
     return line.strip().lstrip("<\"'").lower().startswith(address.lower())
 
 
-def phrase_reason(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    """The reason whose fixed texts (case as the server writes them) occur in ``text``."""
-    for reason, phrases in table.items():
-        if any(phrase in text for phrase in phrases):
-            return reason
-    return None
-
-
 def findings_for(
     parsed: ParsedMessage, recipients: Iterable[str], text: str | None = None, **extra: str
 ) -> list[Finding]:

@@ -52,8 +52,11 @@ def _remote(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _first_contact(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if options["first_contact"] and _shown(draft):
-        yield Hit(f"a first-contact mail with {len(_shown(draft))} image(s)", Location(part="html"))
+    if not options["first_contact"]:
+        return
+    shown = _shown(draft)
+    if shown:
+        yield Hit(f"a first-contact mail with {len(shown)} image(s)", Location(part="html"))
 
 
 RULES = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from email.utils import getaddresses
 from typing import Any
 
-from preflight.draft import Draft
+from preflight.draft import Draft, address_domain
 from preflight.lint.model import Hit, Location, Rule, Severity
 from preflight.lint.text import Keyed, money_amounts, registered_domain, word_set
 
@@ -52,7 +52,7 @@ def _free_mail(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _free_mail_money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    domains = {draft.from_domain, draft.reply_to.rpartition("@")[2].lower()}
+    domains = {draft.from_domain, draft.reply_to_domain}
     free = [d for d in domains if d and _is_free(d)]
     if free and len(money_amounts(draft.all_text_lower)) >= options["min_amounts"]:
         yield Hit(f"money talk from a free-mail address ({free[0]})", _FROM)
@@ -60,14 +60,13 @@ def _free_mail_money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _free_mail_digits(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     for address, where in ((draft.from_addr, _FROM), (draft.reply_to, _REPLY_TO)):
-        domain = address.rpartition("@")[2].lower()
-        if _is_free(domain) and _DIGIT_TAIL.search(address):
+        if _is_free(address_domain(address)) and _DIGIT_TAIL.search(address):
             yield Hit(f"free-mail address ending in digits: {address}", where)
             return
 
 
 def _reply_to_other(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    reply_domain = draft.reply_to.rpartition("@")[2].lower()
+    reply_domain = draft.reply_to_domain
     if not reply_domain or not draft.from_domain:
         return
     if registered_domain(reply_domain) != registered_domain(draft.from_domain):
@@ -75,8 +74,7 @@ def _reply_to_other(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _reply_to_free(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    reply_domain = draft.reply_to.rpartition("@")[2].lower()
-    if _is_free(reply_domain) and draft.reply_to.lower() != draft.from_addr.lower():
+    if _is_free(draft.reply_to_domain) and draft.reply_to.lower() != draft.from_addr.lower():
         yield Hit(f"replies go to another, free-mail address: {draft.reply_to}", _REPLY_TO)
 
 

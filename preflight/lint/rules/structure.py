@@ -35,9 +35,11 @@ def _mismatch(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _hidden(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    view = draft.html_view
-    if view and len(words(view.hidden_text)) >= options["min_words"]:
-        yield Hit(f"{len(words(view.hidden_text))} words are hidden from the reader", _HTML)
+    if not draft.html_view:
+        return
+    hidden = len(words(draft.html_view.hidden_text))
+    if hidden >= options["min_words"]:
+        yield Hit(f"{hidden} words are hidden from the reader", _HTML)
 
 
 def _low_contrast(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:

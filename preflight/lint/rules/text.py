@@ -7,7 +7,7 @@ calm mail is not a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from preflight.draft import Draft
@@ -125,7 +125,9 @@ def _exclamations(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         yield Hit(f"{count} exclamation marks ({per_100:.1f} per 100 words)", _where(draft))
 
 
-def _phrase_rule(files: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
+def _phrase_rule(
+    files: tuple[str, ...], what: str
+) -> Callable[[Draft, Mapping[str, Any]], Iterator[Hit]]:
     def check(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         text = draft.all_text
         found = phrase_list(*files).find(text)
