@@ -21,7 +21,12 @@ running() {
 }
 
 if [[ "${1:-}" == "stop" ]]; then
-    if running; then kill "$(cat "$DIR/run/master.pid")"; echo "imap-test-server: stopped"; fi
+    if running; then
+        kill "$(cat "$DIR/run/master.pid")"
+        # Dovecot shuts down its children first: wait, so a start right after sees it gone.
+        for _ in $(seq 50); do running || break; sleep 0.2; done
+        echo "imap-test-server: stopped"
+    fi
     exit 0
 fi
 
