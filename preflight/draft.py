@@ -405,7 +405,7 @@ def _decoded_size(part: email.message.Message) -> int:
         chars = (
             len(payload) - len(_WS_RE.findall(payload))
             if len(payload) < 1 << 16
-            else (len(payload) - payload.count("\n") - payload.count("\r") - payload.count(" "))
+            else len(payload) - sum(payload.count(blank) for blank in "\n\r \t")
         )
         padding = payload.rstrip()[-2:].count("=")
         return max(0, chars * 3 // 4 - padding)

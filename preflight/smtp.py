@@ -27,6 +27,7 @@ from aiosmtplib.protocol import normalize_message_line_endings
 
 from preflight.campaign_config import MailboxConfig
 from preflight.errors import MailboxError
+from preflight.tlsconfig import verified_context
 
 Stage = Literal["mail", "rcpt", "data"]
 # Past "data", the content is on the wire: a lost line leaves the outcome unknown.
@@ -72,11 +73,7 @@ class SmtpReply:
 
 def tls_context(mailbox: MailboxConfig, insecure: bool = False) -> ssl.SSLContext:
     """Verified TLS by default; ``ca_file`` trusts a private CA, ``insecure`` trusts anything."""
-    context = ssl.create_default_context(cafile=str(mailbox.ca_file) if mailbox.ca_file else None)
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return verified_context(cafile=mailbox.ca_file, insecure=insecure)
 
 
 class MailboxConnection:

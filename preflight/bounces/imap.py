@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from preflight.bounces.sources import RawMessage
 from preflight.errors import MailboxError, UsageError
+from preflight.tlsconfig import verified_context
 
 PASSWORD_ENV = "PREFLIGHT_IMAP_PASSWORD"
 _IMAP_URL = re.compile(r"^imaps?://", re.IGNORECASE)
@@ -67,11 +68,7 @@ def parse_imap_url(source: str) -> ImapTarget:
 
 def tls_context(*, insecure: bool = False, cafile: str | Path | None = None) -> ssl.SSLContext:
     """A verifying TLS context; ``insecure`` (loopback tests only) turns verification off."""
-    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return verified_context(cafile=cafile, insecure=insecure)
 
 
 def _imap_quote(folder: str) -> str:

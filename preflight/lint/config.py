@@ -32,6 +32,7 @@ from typing import Any
 from preflight.errors import ConfigError, UsageError
 from preflight.lint.model import Rule
 from preflight.lint.settings import DEFAULT_THRESHOLD, LintSettings, _matches
+from preflight.message import has_line_break
 
 CONFIG_FILE = "preflight.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -220,7 +221,7 @@ def _validate(
     sender = DEFAULT_SENDER
     if "sender" in lint:
         sender = check.string("lint.sender", lint["sender"]).strip()
-        if "@" not in sender or "\n" in sender or "\r" in sender:
+        if "@" not in sender or has_line_break(sender):
             raise check.fail("lint.sender", "must be an address like 'Name <you@company.com>'")
 
     points: dict[str, float] = {}

@@ -102,6 +102,7 @@ anything = "is validated by the send commands"
         ('[lint]\nignore = ["XYZ9"]\n', "lint.ignore", 2, "no rule matches 'XYZ9'"),
         ('[lint]\nfirst-contact = "yes"\n', "lint.first-contact", 2, "true or false"),
         ('[lint]\nsender = "nobody"\n', "lint.sender", 2, "must be an address"),
+        ('[lint]\nsender = "A\u2028B <a@b.example>"\n', "lint.sender", 2, "must be an address"),
         ("[lint.rules.ABC123]\npoints = 1\n", "lint.rules.ABC123", 1, "unknown rule"),
         ("[lint.rules.LNK201]\nmaximum = 1\n", "lint.rules.LNK201.maximum", 2, "unknown option"),
         ("[lint.rules.LNK201]\nmax = 1.5\n", "lint.rules.LNK201.max", 2, "must be an integer"),

@@ -220,3 +220,22 @@ def test_mangled_mime_parses_or_raises_draft_error(parts: list[bytes]) -> None:
 
 def test_good_text_fixture_is_plain_prose() -> None:
     assert "http" not in GOOD_TEXT  # the baseline draft has no links to trip link rules
+
+
+def test_attachment_size_ignores_tabs_in_a_large_base64_payload() -> None:
+    # Over 64 KiB of base64 takes the counting branch; tabs in it must not count as data.
+    import base64
+
+    data = bytes(range(256)) * 400  # 102,400 bytes -> ~136 KB of base64
+    lines = base64.encodebytes(data).decode().splitlines()
+    body = "\r\n".join("\t" + line for line in lines)
+    raw = (
+        "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        "Content-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+        "Content-Type: application/octet-stream\r\n"
+        'Content-Disposition: attachment; filename="x.bin"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n" + body + "\r\n--b--\r\n"
+    )
+    draft = Draft.from_message(email.message_from_string(raw), "x.eml")
+    assert [a.size for a in draft.attachments] == [len(data)]
