@@ -19,6 +19,7 @@ import lxml.etree
 
 MAX_HTML_CHARS = 512 * 1024
 MAX_NODES = 50_000  # elements and strings visited; the rest is ignored
+MAX_PREHEADER_CHARS = 150  # inbox previews show about 90 to 140 characters
 
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template", "xml"})
 _BREAKS = frozenset(
@@ -112,6 +113,9 @@ class HtmlImage:
 class HtmlView:
     visible_text: str = ""
     hidden_text: str = ""  # display:none, visibility:hidden, zero-size fonts
+    # Hidden text before any visible text, up to MAX_PREHEADER_CHARS: the inbox-preview line
+    # ("preheader") that mail tools, preflight's own templates included, put first in the body.
+    preheader_text: str = ""
     low_contrast_text: str = ""  # text coloured (almost) like its background
     tiny_font_chars: int = 0  # visible characters in fonts under 8 px
     big_font_chars: int = 0  # visible characters in fonts of 24 px and more
@@ -123,6 +127,7 @@ class HtmlView:
     ascii_entities: int = 0  # &#72;-style entities spelling plain ASCII letters
     content_after_html: bool = False
     unparseable: bool = False
+    visible_started: bool = False  # set by the walk once visible text has been seen
     unbalanced_tags: tuple[str, ...] = ()
     truncated: bool = False
 
@@ -244,9 +249,17 @@ def _emit(
 ) -> None:
     _, _, size, is_hidden, is_low = style
     if is_hidden:
-        hidden.append(text)
+        if (
+            not view.visible_started
+            and len(view.preheader_text) + len(text) <= MAX_PREHEADER_CHARS
+        ):
+            view.preheader_text += text
+        else:
+            hidden.append(text)
         return
     visible.append(text)
+    if not view.visible_started and text.strip():
+        view.visible_started = True
     if not (is_low or size < 8 or size >= 24):
         return
     chars = len(text.strip())

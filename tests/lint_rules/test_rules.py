@@ -414,3 +414,37 @@ def test_an_address_with_an_encoded_word_inside_is_an_invalid_from() -> None:
     draft = Draft.from_message(email.message_from_bytes(raw), "raw.eml")
     assert "SND612" in codes(draft)
     assert "SND612" not in codes(make_draft())
+
+
+PREHEADER = '<div class="preheader" style="display:none">{}</div>'
+
+
+def test_a_short_hidden_preview_line_first_in_the_body_is_a_preheader_not_hidden_text() -> None:
+    html = f"<html><body>{PREHEADER.format('Samples of 304 valves, ready in May')}<p>Hi Anna,</p>"
+    draft = make_draft(html=html + f"<p>{PROSE}</p></body></html>")
+    assert "STR503" not in codes(draft)
+    assert draft.html_view is not None
+    assert draft.html_view.preheader_text == "Samples of 304 valves, ready in May"
+
+
+def test_a_long_hidden_block_first_in_the_body_is_still_hidden_text() -> None:
+    stuffing = "cheap pills casino winner lottery " * 6  # 204 characters, past any preview
+    html = f"<html><body>{PREHEADER.format(stuffing)}<p>Hi Anna,</p><p>{PROSE}</p></body></html>"
+    assert "STR503" in codes(make_draft(html=html))
+
+
+def test_a_template_preheader_costs_no_points() -> None:
+    from preflight.message import build_message
+    from preflight.templates import RenderedMessage
+
+    rendered = RenderedMessage(
+        subject="Valve bodies for Nordlicht",
+        text=GOOD_TEXT,
+        html="<p>" + GOOD_TEXT.replace("\n\n", "</p><p>") + "</p>",
+        headers={},
+        personalization=Personalization(frozenset(), frozenset()),
+        preheader="Samples of 304 valves, ready in May",
+    )
+    msg = build_message(rendered, from_addr="Li Wei <li@brightline.example>", to_addr="a@b.example")
+    assert 'class="preheader"' in msg.get_body(("html",)).get_content()
+    assert "STR503" not in codes(Draft.from_message(msg, "t.j2"))
