@@ -58,6 +58,16 @@ def policy_delay(code: int, status: str, text: str) -> timedelta:
     return decision.retry_after
 
 
+def retried_once_after(sink: Sink, ledger_path: Path, delay: timedelta) -> None:
+    """ONE was deferred, then sent no sooner than the policy's delay, and is not suppressed."""
+    delivered_once(sink, {ONE, "person1@buyer1.example"})
+    log = [entry for entry in attempts(ledger_path) if entry[1] == ONE]
+    assert [outcome for *_, outcome in log] == ["deferred", "sent"]
+    assert log[1][2] - log[0][2] >= delay.total_seconds()
+    with Ledger(ledger_path) as ledger:
+        assert ledger.suppression(ONE) is None
+
+
 # -- the server cannot be reached -------------------------------------------------------------
 
 
@@ -184,12 +194,7 @@ async def test_greylisting_is_deferred_then_accepted_on_the_retry(
         path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
         stats, _ = await run_campaign(path, tmp_path / "l.db", wait_for_retries=True)
     assert stats.deferred == 2 and stats.sent == 2
-    delivered_once(sink, {ONE, "person1@buyer1.example"})
-    log = [entry for entry in attempts(tmp_path / "l.db") if entry[1] == ONE]
-    assert [outcome for *_, outcome in log] == ["deferred", "sent"]
-    assert log[1][2] - log[0][2] >= delay.total_seconds()
-    with Ledger(tmp_path / "l.db") as ledger:
-        assert ledger.suppression(ONE) is None
+    retried_once_after(sink, tmp_path / "l.db", delay)
 
 
 async def test_too_many_recipients_is_deferred_not_held_against_the_address(
@@ -201,12 +206,7 @@ async def test_too_many_recipients_is_deferred_not_held_against_the_address(
         path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
         stats, _ = await run_campaign(path, tmp_path / "l.db", wait_for_retries=True)
     assert stats.sent == 2 and stats.deferred == 1 and stats.bounced == 0
-    delivered_once(sink, {ONE, "person1@buyer1.example"})
-    log = [entry for entry in attempts(tmp_path / "l.db") if entry[1] == ONE]
-    assert [outcome for *_, outcome in log] == ["deferred", "sent"]
-    assert log[1][2] - log[0][2] >= delay.total_seconds()
-    with Ledger(tmp_path / "l.db") as ledger:
-        assert ledger.suppression(ONE) is None
+    retried_once_after(sink, tmp_path / "l.db", delay)
 
 
 async def test_message_too_large_fails_without_retry_or_suppression(
