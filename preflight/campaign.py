@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
+from preflight.contacts import ContactGate
 from preflight.errors import InputError
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
@@ -120,14 +121,33 @@ def plan_campaign(
     )
 
 
-def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
+def plan_recipients(
+    config: CampaignConfig,
+    ledger: Ledger,
+    skips: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[tuple[int, str]]:
     """What ``plan`` schedules: the ledger's queue when the campaign was prepared, else the
-    recipients file (deduplicated, suppressed addresses left out; no template or lint work)."""
+    recipients file (deduplicated, suppressed addresses left out; no template or lint work).
+
+    People the campaign must leave alone (replied, opted out, contacted by another campaign
+    recently) are left out too; with ``skips``, one line per such person is appended to it.
+    """
+    gate = ContactGate(
+        ledger, config.name, config.recontact_after_days, now or datetime.now(UTC)
+    )
+
+    def allowed(address: str) -> bool:
+        blocker = gate.blocker(address)
+        if blocker is not None and skips is not None:
+            skips.append(f"{address}: {blocker.describe()}")
+        return blocker is None
+
     campaign = ledger.find_campaign(config.name)
     if campaign is not None:
         pending = ledger.pending_messages(campaign)
         if pending:
-            return [(p.seq, p.recipient) for p in pending]
+            return [(p.seq, p.recipient) for p in pending if allowed(p.recipient)]
     rows: list[tuple[int, str]] = []
     seen: set[str] = set()
     with read_recipients(config.recipients) as reader:
@@ -138,7 +158,11 @@ def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, s
             seen.add(address)
             rows.append((seq, address))
     suppressed = ledger.suppressed_among(address for _, address in rows)
-    return [(seq, address) for seq, address in rows if address not in suppressed]
+    return [
+        (seq, address)
+        for seq, address in rows
+        if address not in suppressed and allowed(address)
+    ]
 
 
 def _domain(address: str) -> str:

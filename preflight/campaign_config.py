@@ -28,7 +28,14 @@ from preflight.warmup import WEEKDAYS, WarmupPlan, load_plan
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _SECTIONS = {"campaign", "lint", "unsubscribe", "policy", "mailbox"}
-_CAMPAIGN_KEYS = {"name", "template", "recipients", "domain_cap", "domain_cap_hours"}
+_CAMPAIGN_KEYS = {
+    "name",
+    "template",
+    "recipients",
+    "domain_cap",
+    "domain_cap_hours",
+    "recontact_after_days",
+}
 _LINT_KEYS = {"threshold", "select", "ignore"}
 _UNSUBSCRIBE_KEYS = {"mailto", "url"}
 _POLICY_KEYS = {
@@ -133,6 +140,8 @@ class CampaignConfig:
     policy: BouncePolicy = field(default_factory=BouncePolicy)
     domain_cap: int | None = 20
     domain_cap_hours: float = 1.0
+    # Skip a person another campaign wrote to within this many days (0: off).
+    recontact_after_days: int = 90
 
     def mailbox(self, address: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -228,6 +237,9 @@ class _Reader:
         if domain_cap is not False:
             domain_cap = self.number(section, "domain_cap", "campaign", 20, low=1, whole=True)
         hours = self.number(section, "domain_cap_hours", "campaign", 1.0, low=0.01)
+        recontact = self.number(
+            section, "recontact_after_days", "campaign", 90, low=0, high=3650, whole=True
+        )
         raw_mailboxes = data.get("mailbox")
         if not isinstance(raw_mailboxes, list) or not raw_mailboxes:
             raise self.fail("give at least one [[mailbox]] table", "mailbox")
@@ -248,6 +260,7 @@ class _Reader:
             policy=self.policy(data.get("policy", {})),
             domain_cap=None if domain_cap is False else domain_cap,
             domain_cap_hours=float(hours),
+            recontact_after_days=recontact,
         )
 
     def _path(self, value: str, key: str) -> Path:

@@ -31,6 +31,8 @@ COMMAND_FAMILIES: dict[str, str] = {
     "status": "send",
     "demo": "send",
     "bounces": "bounces",
+    "contacts": "people",
+    "suppress": "people",
 }
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from preflight.addresses import AddressChecker
 from preflight.campaign_config import CampaignConfig, MailboxConfig
+from preflight.contacts import ContactGate, remember
 from preflight.draft import Draft
 from preflight.errors import InputError, TemplateError
 from preflight.ledger import Ledger
@@ -36,6 +37,7 @@ from preflight.ledger.messages import RowRecord, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
 from preflight.message import build_message, make_message_id
+from preflight.policy import policy_to_dict
 from preflight.recipients import read_recipients
 from preflight.templates import Template, load_template
 
@@ -106,6 +108,7 @@ class Validation:
     queued: int = 0
     skipped_address: int = 0
     skipped_lint: int = 0
+    skipped_contact: int = 0
     skipped_other: int = 0
     duplicates: int = 0
     warnings: int = 0
@@ -113,12 +116,14 @@ class Validation:
     score_max: float | None = None
     examples: list[str] = field(default_factory=list)  # "line 7 a@b: why" (first few)
     warning_examples: list[str] = field(default_factory=list)
+    # Every row skipped to protect a person (replied, opted out, contacted recently).
+    contact_skips: list[str] = field(default_factory=list)
     # True when a limit stopped validation early: the counts cover the rows read so far.
     stopped_at_limit: bool = False
 
     @property
     def skipped(self) -> int:
-        return self.skipped_address + self.skipped_lint + self.skipped_other
+        return self.skipped_address + self.skipped_lint + self.skipped_contact + self.skipped_other
 
     def add(self, outcome: RowOutcome) -> None:
         self.rows += 1
@@ -141,6 +146,10 @@ class Validation:
             self.skipped_address += 1
         elif (outcome.detail or "").startswith("lint"):
             self.skipped_lint += 1
+        elif (outcome.detail or "").startswith("contact"):
+            self.skipped_contact += 1
+            self.contact_skips.append(f"line {outcome.line} {outcome.recipient}: {outcome.detail}")
+            return
         else:
             self.skipped_other += 1
         if len(self.examples) < _KEEP_EXAMPLES:
@@ -351,6 +360,8 @@ def prepare_campaign(
     summary = Validation()
     batch: list[RowRecord] = []
     stamp = iso(now)
+    ledger.store_policy(campaign, policy_to_dict(config.policy), stamp)
+    gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     keep = built is not None
     sendable = 0
     if workers is None:
@@ -365,6 +376,7 @@ def prepare_campaign(
             if limit is not None and sendable >= limit:
                 summary.stopped_at_limit = True
                 break
+            protect(gate, outcome)
             summary.add(outcome)
             if outcome.state == "duplicate":
                 continue  # the first row of that mailbox is the one kept
@@ -384,11 +396,28 @@ def prepare_campaign(
                 )
             )
             if len(batch) >= _STORE_BATCH:
-                ledger.store_rows(campaign, batch, stamp)
+                _store(ledger, campaign, batch, stamp)
                 batch.clear()
     if batch:
-        ledger.store_rows(campaign, batch, stamp)
+        _store(ledger, campaign, batch, stamp)
     return campaign, summary
+
+
+def _store(ledger: Ledger, campaign: int, batch: list[RowRecord], stamp: str) -> None:
+    remember(ledger, (row.recipient for row in batch), stamp)
+    ledger.store_rows(campaign, batch, stamp)
+
+
+def protect(gate: ContactGate, outcome: RowOutcome) -> RowOutcome:
+    """Skip (in place) a row whose person must not hear from this campaign now."""
+    if outcome.state != "queued":
+        return outcome
+    blocker = gate.blocker(outcome.recipient)
+    if blocker is not None:
+        outcome.state = "skipped"
+        outcome.detail = blocker.describe()
+        outcome.payload = None
+    return outcome
 
 
 def write_dry_run(
@@ -409,6 +438,7 @@ def write_dry_run(
     directory.mkdir(parents=True, exist_ok=True)
     summary = Validation()
     written = 0
+    gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     if workers is None:
         workers = validation_workers(config.recipients, limit)
     with (
@@ -421,6 +451,7 @@ def write_dry_run(
             if limit is not None and written >= limit:
                 summary.stopped_at_limit = True
                 break
+            protect(gate, outcome)
             summary.add(outcome)
             if outcome.payload is None:
                 continue

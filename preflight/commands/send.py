@@ -95,10 +95,12 @@ def plan(
 
     config, opened = _open(campaign, ledger)
     begin = _parse_start(start)
+    skips: list[str] = []
     with opened:
-        recipients = plan_recipients(config, opened)
+        recipients = plan_recipients(config, opened, skips, begin)
         result = plan_campaign(config, recipients, start=begin, ledger=opened)
     console = _console()
+    _print_contact_skips(console, skips)
     boxes = [box.address for box in config.mailboxes]
     table = Table("date", *boxes, "total", box=None, pad_edge=False)
     for day in sorted(result.per_day):
@@ -344,7 +346,8 @@ def _print_validation(console: Console, summary: Any) -> None:
     console.print(
         f"{summary.rows} rows: {summary.queued} pass, {summary.skipped} skipped "
         f"(address {summary.skipped_address}, lint {summary.skipped_lint}, "
-        f"other {summary.skipped_other}), {summary.duplicates} duplicates, "
+        f"contact {summary.skipped_contact}, other {summary.skipped_other}), "
+        f"{summary.duplicates} duplicates, "
         f"{summary.warnings} with warnings; lint scores {low}..{high}"
     )
     if summary.stopped_at_limit:
@@ -356,6 +359,15 @@ def _print_validation(console: Console, summary: Any) -> None:
         console.print(f"  skipped {line}", markup=False)
     for line in summary.warning_examples:
         console.print(f"  warning {line}", markup=False)
+    _print_contact_skips(console, summary.contact_skips)
+
+
+def _print_contact_skips(console: Console, skips: list[str]) -> None:
+    """Every person left alone, with the other campaign and the date."""
+    if skips:
+        console.print(f"{len(skips)} people not contacted again:")
+    for line in skips:
+        console.print(f"  skipped {line}", markup=False)
 
 
 def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:

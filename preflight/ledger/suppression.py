@@ -57,10 +57,17 @@ class SuppressionMixin:
         return cursor.rowcount == 1
 
     def suppression(self, address: str) -> Suppression | None:
-        row = self.db.execute(
-            f"{_SELECT} WHERE address = ?",
-            (normalize_address(address),),
-        ).fetchone()
+        """The suppression of this address, or of any address of the same person (the
+        identity ``contact_addresses`` maps it to; ``address`` may be the identity itself)."""
+        spelling = normalize_address(address)
+        row = self.db.execute(f"{_SELECT} WHERE address = ?", (spelling,)).fetchone()
+        if row is None:
+            row = self.db.execute(
+                f"{_SELECT} WHERE address IN (SELECT a.address FROM contact_addresses a"
+                " WHERE a.identity = ? OR a.identity = (SELECT b.identity FROM"
+                " contact_addresses b WHERE b.address = ?)) ORDER BY created_at LIMIT 1",
+                (spelling, spelling),
+            ).fetchone()
         return Suppression(*row) if row else None
 
     def suppressed_among(self, addresses: Iterable[str]) -> dict[str, Suppression]:
