@@ -21,7 +21,7 @@ from preflight.ledger import Ledger
 from preflight.ledger.contacts import ContactEvent
 from preflight.ledger.messages import iso
 from preflight.ledger.suppression import normalize_address
-from preflight.policy import BouncePolicy, policy_from_dict
+from preflight.policy import BouncePolicy
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,7 @@ def event_fingerprint(*parts: str | None) -> str:
 
 def campaign_policy(ledger: Ledger, campaign: str | None) -> BouncePolicy:
     """The policy ``campaign`` was last sent under; the defaults when it is unknown."""
-    stored = ledger.stored_policy(campaign) if campaign else None
-    return policy_from_dict(stored) if stored else BouncePolicy()
+    return ledger.campaign_policy(campaign)
 
 
 class OutcomeApplier:

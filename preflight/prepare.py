@@ -360,7 +360,9 @@ def prepare_campaign(
     summary = Validation()
     batch: list[RowRecord] = []
     stamp = iso(now)
-    ledger.store_policy(campaign, policy_to_dict(config.policy), stamp)
+    stored = policy_to_dict(config.policy)
+    stored["unsubscribe_mailto"] = _mailto_address(config.unsubscribe.mailto)
+    ledger.store_policy(campaign, stored, stamp)
     gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     keep = built is not None
     sendable = 0
@@ -401,6 +403,13 @@ def prepare_campaign(
     if batch:
         _store(ledger, campaign, batch, stamp)
     return campaign, summary
+
+
+def _mailto_address(mailto: str | None) -> str | None:
+    """``mailto:unsub@x?subject=y`` → ``unsub@x``: what the inbox reader compares To with."""
+    if not mailto:
+        return None
+    return mailto.removeprefix("mailto:").split("?", 1)[0].strip().lower() or None
 
 
 def _store(ledger: Ledger, campaign: int, batch: list[RowRecord], stamp: str) -> None:

@@ -10,7 +10,7 @@ already stored is skipped, so importing the same mailbox twice changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -98,12 +98,23 @@ class Importer:
     """Applies bounce records to one ledger (``now`` is injectable for tests)."""
 
     def __init__(
-        self, ledger: Ledger, policy: BouncePolicy | None = None, now: datetime | None = None
+        self,
+        ledger: Ledger,
+        policy: BouncePolicy | None = None,
+        now: datetime | None = None,
+        policy_for: Callable[[str], BouncePolicy] | None = None,
     ) -> None:
         self.ledger = ledger
         self.policy = policy or BouncePolicy()
+        # The policy of the campaign a bounce answers (the one the ledger stored for it).
+        self.policy_for = policy_for
         self.now = now
         self.summary = ImportSummary()
+
+    def _policy(self, campaign: str | None) -> BouncePolicy:
+        if campaign is not None and self.policy_for is not None:
+            return self.policy_for(campaign)
+        return self.policy
 
     def _now(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -155,7 +166,8 @@ class Importer:
             reply = ReplyClass(
                 reason=record.reason, hard=record.hard, status=record.status, code=record.replycode
             )
-            decision = decide(self.policy, reply, soft_so_far)
+            policy = self._policy(message.campaign if message is not None else None)
+            decision = decide(policy, reply, soft_so_far)
             if message is not None and decision.state != "sent":
                 retry_at = (
                     _iso(self._now() + decision.retry_after)
@@ -177,7 +189,7 @@ class Importer:
                 if record.hard:
                     # Inside this message's transaction: a crash after the commit must not
                     # leave a mailbox over the brake unpaused (a re-import skips this record).
-                    self._brake(message.mailbox, message.campaign, now)
+                    self._brake(message.mailbox, message.campaign, now, policy)
                 if decision.pause_mailbox:
                     self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
             if decision.suppress:
@@ -227,12 +239,12 @@ class Importer:
         self.ledger.pause_mailbox(mailbox, why, campaign, now)
         self.summary.paused[mailbox] = why
 
-    def _brake(self, mailbox: str, campaign: str | None, now: str) -> None:
+    def _brake(self, mailbox: str, campaign: str | None, now: str, policy: BouncePolicy) -> None:
         """Pause the mailbox once its hard bounces pass the policy's share of recent sends."""
         if mailbox in self.ledger.paused_mailboxes():
             return
-        flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
-        why = hard_bounce_brake(self.policy, flags)
+        flags = self.ledger.recent_hard_flags(mailbox, policy.hard_bounce_window)
+        why = hard_bounce_brake(policy, flags)
         if why:
             self._pause(mailbox, why, campaign, now)
 
@@ -248,25 +260,65 @@ def import_source(
     insecure: bool = False,
     policy: BouncePolicy | None = None,
 ) -> ImportSummary:
-    """Import from an mbox file, a Maildir, a folder of files, or an IMAP folder."""
-    importer = Importer(ledger, policy)
+    """Import from an mbox file, a Maildir, a folder of files, or an IMAP folder.
+
+    Without an explicit ``policy``, each bounce is judged by the policy its campaign was sent
+    under (stored in the ledger), else by the defaults.
+    """
+    importer = Importer(
+        ledger, policy, policy_for=None if policy is not None else ledger.campaign_policy
+    )
+    importer.summary.moved = visit_source(
+        source,
+        importer.import_one,
+        since=since,
+        move_to=move_to,
+        password_env=password_env,
+        cafile=cafile,
+        insecure=insecure,
+    )
+    return importer.summary
+
+
+def visit_source(
+    source: str,
+    handle: Callable[[RawMessage], object],
+    *,
+    since: date | None = None,
+    move_to: str | None = None,
+    password_env: str | None = None,
+    cafile: str | Path | None = None,
+    insecure: bool = False,
+) -> int:
+    """Call ``handle`` on every message of an mbox, Maildir, folder or IMAP folder; with
+    ``move_to`` (IMAP), move each message there once it is handled. Returns how many moved."""
+    moved = 0
     if is_imap_url(source):
         target = parse_imap_url(source)
         password = imap_password(password_env)
         with ImapSource(target, password, insecure=insecure, cafile=cafile) as imap:
             for raw in imap.messages(since):
-                importer.import_one(raw)
+                handle(raw)
                 if move_to and raw.uid:
                     imap.move(raw.uid, move_to)
-                    importer.summary.moved += 1
-        return importer.summary
+                    moved += 1
+        return moved
     if move_to or since or insecure or cafile or password_env:
         raise UsageError(
             "--since, --move-to, --password-env, --cafile and --insecure apply "
             "to IMAP sources only",
             field="SOURCE",
         )
-    return importer.import_messages(iter_paths([Path(source)]))
+    for raw in iter_paths([Path(source)]):
+        handle(raw)
+    return moved
 
 
-__all__ = ["ImportSummary", "Importer", "fingerprint", "import_source", "message_identity"]
+__all__ = [
+    "ImportSummary",
+    "Importer",
+    "fingerprint",
+    "import_source",
+    "message_identity",
+    "visit_source",
+]

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from preflight.policy import BouncePolicy, policy_from_dict
+
 
 @dataclass(frozen=True)
 class ContactEvent:
@@ -202,6 +204,39 @@ class ContactsMixin:
         ).fetchone()
         return (row[0], row[1], row[2], row[3]) if row else None
 
+    # -- what an arriving mail answers -------------------------------------------------------
+
+    def sent_by_message_ids(self, message_ids: list[str]) -> tuple[int, str, str, str] | None:
+        """(row id, campaign, recipient, message id) of our message among ``message_ids``."""
+        for message_id in message_ids[:50]:
+            row = self.db.execute(
+                "SELECT m.id, c.name, m.recipient, m.message_id FROM messages m"
+                " JOIN campaigns c ON c.id = m.campaign_id WHERE m.message_id = ?",
+                (message_id,),
+            ).fetchone()
+            if row is not None:
+                return (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+        return None
+
+    def latest_sent_to(self, identity: str) -> tuple[int, str, str, str | None] | None:
+        """(row id, campaign, recipient, message id) of our latest message to the person."""
+        marks = ", ".join("?" * len(CONTACTED_STATES))
+        row = self.db.execute(
+            "SELECT m.id, c.name, m.recipient, m.message_id FROM messages m"
+            " JOIN campaigns c ON c.id = m.campaign_id"
+            " JOIN contact_addresses a ON a.address = m.recipient"
+            f" WHERE a.identity = ? AND m.state IN ({marks})"
+            " ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
+            (identity, *CONTACTED_STATES),
+        ).fetchone()
+        return (int(row[0]), str(row[1]), str(row[2]), row[3]) if row else None
+
+    def sending_mailboxes(self) -> set[str]:
+        return {
+            str(row[0]).lower()
+            for row in self.db.execute("SELECT DISTINCT mailbox FROM messages WHERE mailbox <> ''")
+        }
+
     # -- re-contact ------------------------------------------------------------------------
 
     def recontact_blocker(
@@ -252,6 +287,20 @@ class ContactsMixin:
             " updated_at = excluded.updated_at",
             (campaign, json.dumps(policy, sort_keys=True), now),
         )
+
+    def campaign_policy(self, campaign_name: str | None) -> BouncePolicy:
+        """The policy ``campaign_name`` was last sent under; the defaults when unknown."""
+        stored = self.stored_policy(campaign_name) if campaign_name else None
+        return policy_from_dict(stored) if stored else BouncePolicy()
+
+    def unsubscribe_addresses(self) -> set[str]:
+        """Every campaign's List-Unsubscribe mailto address, as stored with its policy."""
+        found: set[str] = set()
+        for row in self.db.execute("SELECT policy FROM campaign_policies"):
+            address = json.loads(row[0]).get("unsubscribe_mailto")
+            if isinstance(address, str) and address:
+                found.add(address.lower())
+        return found
 
     def stored_policy(self, campaign_name: str) -> dict[str, object] | None:
         row = self.db.execute(
