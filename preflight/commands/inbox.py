@@ -1,0 +1,89 @@
+"""CLI command of the inbox family: ``preflight inbox import``. Thin: flags in, summary out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+inbox_app = typer.Typer(
+    help="Read what arrives after a campaign: bounces, auto-replies, replies, opt-outs.",
+    no_args_is_help=True,
+)
+
+
+@inbox_app.command("import")
+def import_(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="An mbox file, a Maildir, a folder of .eml files, or "
+            "imaps://user@host[:port]/FOLDER (imap:// uses STARTTLS).",
+            show_default=False,
+        ),
+    ],
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="IMAP: only messages since this date (YYYY-MM-DD)."),
+    ] = None,
+    move_to: Annotated[
+        str | None,
+        typer.Option("--move-to", help="IMAP: move processed messages to this folder."),
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env",
+            help="IMAP: the environment variable holding the password "
+            "(default PREFLIGHT_IMAP_PASSWORD).",
+        ),
+    ] = None,
+    cafile: Annotated[
+        Path | None, typer.Option("--cafile", help="IMAP: trust this CA certificate file.")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="IMAP: do not verify the server certificate.")
+    ] = False,
+    unsubscribe: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unsubscribe",
+            help="Another unsubscribe address (the campaigns' [unsubscribe] mailto addresses "
+            "are known from the ledger).",
+        ),
+    ] = None,
+) -> None:
+    """Sort every message (bounce, auto-reply, reply, opt-out, other) and record it.
+
+    Bounces are handled as `bounces import` handles them; a reply or an opt-out stops the
+    person's follow-ups, an opt-out suppresses them for every campaign, an out-of-office with
+    a return date holds the next step until the day after. Importing again changes nothing.
+
+    Example: preflight inbox import ~/Maildir
+    """
+    from preflight.commands.bounces import _parse_since
+    from preflight.inbox.importer import import_inbox
+    from preflight.ledger import Ledger
+
+    since_date = _parse_since(since)
+    with Ledger(ledger) as opened:
+        summary = import_inbox(
+            opened,
+            source,
+            since=since_date,
+            move_to=move_to,
+            password_env=password_env,
+            cafile=cafile,
+            insecure=insecure,
+            unsubscribe=set(unsubscribe or ()),
+        )
+    typer.echo(summary.describe())
+
+
+def register(app: typer.Typer) -> None:
+    """Add the inbox commands to the app."""
+    app.add_typer(inbox_app, name="inbox")
