@@ -30,7 +30,9 @@ On Mon, Jan 5, 2026 at 9:00 AM Sender <{to}> wrote:
 """.encode()
 
 
-def out_of_office(sender: str, to: str, message_id: str, back: str, when: datetime, n: int) -> bytes:
+def out_of_office(
+    sender: str, to: str, message_id: str, back: str, when: datetime, n: int
+) -> bytes:
     return f"""From: Buyer <{sender}>
 To: {to}
 Subject: Automatic reply: Fittings
