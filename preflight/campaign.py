@@ -225,9 +225,13 @@ class CampaignRun:
         stop: asyncio.Event | None = None,
         connection_factory: ConnectionFactory | None = None,
         built: BuiltMessages | None = None,
+        still_wanted: Callable[[str], str | None] | None = None,
     ) -> None:
         self.config = config
         self.built = built
+        # A follow-up step asks, right before each send, whether the person still wants to
+        # hear from us (no reply, opt-out or bounce since it was queued): None means yes.
+        self.still_wanted = still_wanted
         self.ledger = ledger
         self.template = template
         self.clock = clock
@@ -317,6 +321,11 @@ class CampaignRun:
             self.ledger.mark_not_sent(message.row_id, "skipped", "address: suppressed", stamp)
             self.stats.skipped += 1
             return False
+        why = self.still_wanted(message.recipient) if self.still_wanted else None
+        if why is not None:
+            self.ledger.mark_not_sent(message.row_id, "skipped", f"follow-up: {why}", stamp)
+            self.stats.skipped += 1
+            return False
         ready = self._prebuilt(message, box, started)
         if ready is None:
             try:
@@ -328,6 +337,7 @@ class CampaignRun:
                     mailbox=box,
                     recipient=message.recipient,
                     when=started,
+                    thread=self.ledger.thread_of(message.row_id),
                 )
             except InputError as error:
                 self.ledger.mark_not_sent(message.row_id, "failed", f"message: {error}", stamp)

@@ -27,7 +27,8 @@ from preflight.warmup import WEEKDAYS, WarmupPlan, load_plan
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-_SECTIONS = {"campaign", "lint", "unsubscribe", "policy", "mailbox"}
+_SECTIONS = {"campaign", "lint", "unsubscribe", "policy", "mailbox", "follow_up"}
+_FOLLOW_UP_KEYS = {"template", "after_days"}
 _CAMPAIGN_KEYS = {
     "name",
     "template",
@@ -129,6 +130,15 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class FollowUpConfig:
+    """One ``[[follow_up]]`` table: step ``number`` (1 = the first follow-up)."""
+
+    number: int
+    template: Path
+    after_days: int  # counted in the mailbox's send days after the previous step
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     path: Path
     name: str
@@ -142,6 +152,7 @@ class CampaignConfig:
     domain_cap_hours: float = 1.0
     # Skip a person another campaign wrote to within this many days (0: off).
     recontact_after_days: int = 90
+    follow_ups: tuple[FollowUpConfig, ...] = ()
 
     def mailbox(self, address: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -261,7 +272,27 @@ class _Reader:
             domain_cap=None if domain_cap is False else domain_cap,
             domain_cap_hours=float(hours),
             recontact_after_days=recontact,
+            follow_ups=self.follow_ups(data.get("follow_up", [])),
         )
+
+    def follow_ups(self, raw: Any) -> tuple[FollowUpConfig, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("must be [[follow_up]] tables", "follow_up")
+        steps = []
+        for number, item in enumerate(raw, 1):
+            where = f"follow_up[{number}]"
+            section = self.table(item, where, _FOLLOW_UP_KEYS)
+            template = self.string(section, "template", where)
+            try:
+                path = self._template(template)
+            except ConfigError as error:
+                raise self.fail(error.message, f"{where}.template") from error
+            if "after_days" not in section:
+                raise self.fail("is required (days after the previous step; 0 allowed)",
+                                f"{where}.after_days")  # fmt: skip
+            days = self.number(section, "after_days", where, 0, low=0, high=365, whole=True)
+            steps.append(FollowUpConfig(number, path, days))
+        return tuple(steps)
 
     def _path(self, value: str, key: str) -> Path:
         path = Path(value).expanduser()
@@ -471,4 +502,4 @@ class _Reader:
         return (float(value[0]), float(value[1]))
 
 
-__all__ = ["CampaignConfig", "MailboxConfig", "Unsubscribe", "load_campaign"]
+__all__ = ["CampaignConfig", "FollowUpConfig", "MailboxConfig", "Unsubscribe", "load_campaign"]

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -33,6 +33,7 @@ from preflight.contacts import ContactGate, remember
 from preflight.draft import Draft
 from preflight.errors import InputError, TemplateError
 from preflight.ledger import Ledger
+from preflight.ledger.followups import Thread
 from preflight.ledger.messages import RowRecord, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
@@ -178,14 +179,24 @@ def build_for(
     mailbox: MailboxConfig,
     recipient: str,
     when: datetime,
+    thread: Thread | None = None,
 ) -> tuple[EmailMessage, Draft]:
-    """Render, build and parse one message; raises our own errors on bad input."""
+    """Render, build and parse one message; raises our own errors on bad input.
+
+    A follow-up passes its ``thread``: it answers the person's previous message (In-Reply-To,
+    References) and takes the thread's subject unless its template sets one.
+    """
     rendered = template.render(fields)
+    headers = config.unsubscribe.headers(recipient)
+    if thread is not None:
+        headers = {**headers, "In-Reply-To": thread.in_reply_to, "References": thread.refs}
+        if not rendered.subject.strip():
+            rendered = replace(rendered, subject=thread.subject)
     message = build_message(
         rendered,
         from_addr=mailbox.from_header,
         to_addr=recipient,
-        extra_headers=config.unsubscribe.headers(recipient),
+        extra_headers=headers,
         message_id=make_message_id(mailbox.domain),
         date=when,
     )

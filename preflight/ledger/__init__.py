@@ -17,6 +17,7 @@ import platformdirs
 from preflight.errors import LedgerError
 from preflight.ledger.bounces import BouncesMixin
 from preflight.ledger.contacts import ContactsMixin
+from preflight.ledger.followups import FollowUpsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.suppression import SuppressionMixin
 
@@ -35,7 +36,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, ContactsMixin):
+class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, ContactsMixin, FollowUpsMixin):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None) -> None:

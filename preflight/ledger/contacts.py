@@ -63,6 +63,12 @@ class Blocker:
         return f"contact: {verb}{where or ' a campaign'} on {day}"
 
 
+# A follow-up step's campaign row stands for its campaign: join it to its parent's name.
+_WITH_PARENT = (
+    "JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN campaign_steps s"
+    " ON s.campaign_id = c.id LEFT JOIN campaigns p ON p.id = s.parent_id"
+)
+_OWN_NAME = "COALESCE(p.name, c.name)"
 _EVENT_COLUMNS = (
     "fingerprint, identity, address, kind, at, imported_at, campaign, message_row,"
     " until_date, detail, source"
@@ -162,19 +168,21 @@ class ContactsMixin:
         """Everything the ledger knows happened to one person, oldest first."""
         items: list[HistoryItem] = []
         for row in self.db.execute(
-            "SELECT m.sent_at, m.state, m.recipient, c.name, m.reason, m.reply_status,"
-            " m.reply_text FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
+            f"SELECT m.sent_at, m.state, m.recipient, {_OWN_NAME}, m.reason, m.reply_status,"
+            f" COALESCE(s.step, 0) FROM messages m {_WITH_PARENT}"
             " JOIN contact_addresses a ON a.address = m.recipient"
             " WHERE a.identity = ? AND m.attempts > 0",
             (identity,),
         ):
             detail = " ".join(str(v) for v in (row[4], row[5]) if v) or None
-            items.append(HistoryItem(row[0], row[1], row[2], row[3], detail))
+            items.append(HistoryItem(row[0], row[1], row[2], row[3], detail, int(row[6])))
         for row in self.db.execute(
-            "SELECT COALESCE(b.received_at, b.imported_at), b.recipient, c.name, b.reason,"
+            f"SELECT COALESCE(b.received_at, b.imported_at), b.recipient, {_OWN_NAME}, b.reason,"
             " b.status FROM bounces b JOIN contact_addresses a ON a.address = b.recipient"
             " LEFT JOIN messages m ON m.id = b.message_row"
-            " LEFT JOIN campaigns c ON c.id = m.campaign_id WHERE a.identity = ?",
+            " LEFT JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN campaign_steps s"
+            " ON s.campaign_id = c.id LEFT JOIN campaigns p ON p.id = s.parent_id"
+            " WHERE a.identity = ?",
             (identity,),
         ):
             detail = " ".join(str(v) for v in (row[3], row[4]) if v) or None
@@ -210,8 +218,8 @@ class ContactsMixin:
         """(row id, campaign, recipient, message id) of our message among ``message_ids``."""
         for message_id in message_ids[:50]:
             row = self.db.execute(
-                "SELECT m.id, c.name, m.recipient, m.message_id FROM messages m"
-                " JOIN campaigns c ON c.id = m.campaign_id WHERE m.message_id = ?",
+                f"SELECT m.id, {_OWN_NAME}, m.recipient, m.message_id FROM messages m"
+                f" {_WITH_PARENT} WHERE m.message_id = ?",
                 (message_id,),
             ).fetchone()
             if row is not None:
@@ -222,8 +230,7 @@ class ContactsMixin:
         """(row id, campaign, recipient, message id) of our latest message to the person."""
         marks = ", ".join("?" * len(CONTACTED_STATES))
         row = self.db.execute(
-            "SELECT m.id, c.name, m.recipient, m.message_id FROM messages m"
-            " JOIN campaigns c ON c.id = m.campaign_id"
+            f"SELECT m.id, {_OWN_NAME}, m.recipient, m.message_id FROM messages m {_WITH_PARENT}"
             " JOIN contact_addresses a ON a.address = m.recipient"
             f" WHERE a.identity = ? AND m.state IN ({marks})"
             " ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
@@ -255,9 +262,9 @@ class ContactsMixin:
             return None
         marks = ", ".join("?" * len(CONTACTED_STATES))
         row = self.db.execute(
-            "SELECT c.name, m.sent_at FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
+            f"SELECT {_OWN_NAME}, m.sent_at FROM messages m {_WITH_PARENT}"
             " JOIN contact_addresses a ON a.address = m.recipient"
-            f" WHERE a.identity = ? AND c.name <> ? AND m.state IN ({marks})"
+            f" WHERE a.identity = ? AND {_OWN_NAME} <> ? AND m.state IN ({marks})"
             " AND m.sent_at >= ? ORDER BY m.sent_at DESC LIMIT 1",
             (identity, campaign, *CONTACTED_STATES, contacted_since),
         ).fetchone()
@@ -267,8 +274,8 @@ class ContactsMixin:
         """Whether any other campaign or any reply/opt-out exists: when not, the per-row
         re-contact check can be skipped altogether (a first campaign on a large list)."""
         row = self.db.execute(
-            "SELECT 1 FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
-            " WHERE c.name <> ? AND m.attempts > 0 LIMIT 1",
+            f"SELECT 1 FROM messages m {_WITH_PARENT} WHERE {_OWN_NAME} <> ?"
+            " AND m.attempts > 0 LIMIT 1",
             (campaign,),
         ).fetchone()
         if row is not None:

@@ -36,3 +36,23 @@ CREATE TABLE campaign_policies (
     policy       TEXT NOT NULL,            -- JSON
     updated_at   TEXT NOT NULL
 );
+
+-- Follow-up steps. Step k of a campaign is a campaign row of its own per sending mailbox
+-- (a follow-up goes from the mailbox of the first mail), so every message keeps the one
+-- state machine of `messages`, and warm-up caps count follow-ups like first mails.
+CREATE TABLE campaign_steps (
+    campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id),
+    parent_id    INTEGER NOT NULL REFERENCES campaigns(id),
+    step         INTEGER NOT NULL,         -- 1 = the first follow-up
+    mailbox      TEXT NOT NULL,
+    UNIQUE (parent_id, step, mailbox)
+);
+
+-- How a follow-up threads on the person's previous message.
+CREATE TABLE threads (
+    message_row   INTEGER PRIMARY KEY REFERENCES messages(id),
+    previous_row  INTEGER NOT NULL REFERENCES messages(id),
+    in_reply_to   TEXT NOT NULL,
+    refs          TEXT NOT NULL,           -- the References header, space-separated ids
+    subject       TEXT NOT NULL
+);
