@@ -112,8 +112,11 @@ class SendSession:
         seed: int | None = None,
         on_progress: Callable[[RunStats], None] | None = None,
         stop: asyncio.Event | None = None,
+        notes: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        # Where the gates' warnings go as they are found (the CLI: stderr).
+        self.notes = notes or (lambda line: None)
         self.ledger = ledger
         self.clock = clock
         self.request = request or SendRequest()
@@ -179,6 +182,8 @@ class SendSession:
         for domain in sorted({box.domain for box in self.config.mailboxes}):
             shown, failed = self.domain_audit(domain)
             lines.extend(shown)
+            for line in shown:
+                self.notes(line)
             if failed and not self.request.force:
                 raise PreflightError(
                     f"{domain} fails {' and '.join(n.upper() for n in failed)}: fix the DNS "

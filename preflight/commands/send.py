@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from preflight.errors import MailboxError, PreflightError, UsageError
+from preflight.errors import MailboxError, UsageError
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
@@ -181,55 +181,61 @@ def send(
 
     Example: preflight send campaign.toml --yes --limit 20
     """
-    from preflight.campaign import plan_campaign
-    from preflight.ledger.messages import iso
-    from preflight.prepare import BuiltMessages, check_columns, prepare_campaign, write_dry_run
+    from preflight.clock import SystemClock
+    from preflight.prepare import check_columns, write_dry_run
+    from preflight.session import SendRequest, SendSession
     from preflight.templates import load_template
 
     config, opened = _open(campaign, ledger)
     console = _console()
     err = Console(stderr=True, highlight=False)
+    request = SendRequest(
+        limit=limit,
+        resend_unknown=resend_unknown,
+        offline=offline,
+        force=force,
+        insecure=insecure,
+        unpause=unpause,
+        wait_retries=wait_retries,
+    )
     with opened:
-        for box in config.mailboxes:
-            box.password()  # fail now, naming the variable, not halfway through
-        template = load_template(config.template)
-        check_columns(config, template)
-        now = datetime.now(UTC)
         if dry_run is not None:
+            for box in config.mailboxes:
+                box.password()
+            template = load_template(config.template)
+            check_columns(config, template)
             summary, written = write_dry_run(
-                config, opened, template, dry_run, now=now, limit=limit
+                config, opened, template, dry_run, now=datetime.now(UTC), limit=limit
             )
             _print_validation(console, summary)
             console.print(f"dry run: wrote {written} .eml files to {dry_run}")
             return
-        if not offline:
-            _domain_gate(config, force, err)
-        built = BuiltMessages()
-        campaign_id, summary = prepare_campaign(
-            config, opened, template, now=now, built=built, limit=limit
+        session = SendSession(
+            config, opened, SystemClock(), request, notes=lambda line: err.print(line)
         )
-        _print_validation(console, summary)
-        if unpause:
-            for box in config.mailboxes:
-                if opened.unpause_mailbox(box.address):
-                    console.print(f"unpaused {box.address}")
+        readiness = session.prepare()
+        _print_validation(console, readiness.validation)
+        _print_follow_ups(console, readiness.follow_ups)
+        for box in readiness.unpaused:
+            console.print(f"unpaused {box}")
         if resend_unknown:
-            count = opened.requeue_unknown(campaign_id, iso(now))
-            console.print(f"{count} 'unknown' messages queued again")
-        pending = opened.pending_messages(campaign_id)
-        if not pending:
+            console.print(f"{readiness.requeued} 'unknown' messages queued again")
+        if not readiness.pending:
             console.print("nothing to send: every row is sent, skipped or settled")
-            _print_status(console, opened, config, campaign_id)
+            _print_status(console, opened, config, readiness.campaign_id)
             return
-        forecast = plan_campaign(
-            config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
-        )
-        to_send = len(pending) if limit is None else min(limit, len(pending))
+        forecast = readiness.forecast
+        pending = readiness.first_pending
+        to_send = pending if limit is None else min(limit, pending)
         finish = f"{forecast.finish:%Y-%m-%d %H:%M} UTC" if forecast.finish else "never"
         console.print(
-            f"ready to send {to_send} of {len(pending)} queued messages from "
+            f"ready to send {to_send} of {pending} queued messages from "
             f"{len(config.mailboxes)} mailbox(es); planned finish {finish}"
         )
+        if readiness.follow_ups_pending:
+            console.print(
+                f"follow-ups queued: {readiness.follow_ups_pending} (sent as they come due)"
+            )
         if forecast.paused:
             console.print(
                 f"[yellow]paused mailboxes: {', '.join(forecast.paused)} "
@@ -240,38 +246,36 @@ def send(
                 raise UsageError("not a terminal: add --yes to send without confirmation")
             if not typer.confirm("Send now?", default=False):
                 raise typer.Exit(1)
-        stats = asyncio.run(
-            _run(config, opened, template, campaign_id, limit, insecure, wait_retries, console)
-        )
-        _print_run(console, stats, show_paused=False)
-        _print_status(console, opened, config, campaign_id)
-        if stats.paused_now:
+        result = asyncio.run(_run(session, console))
+        for step, box, stats in result.follow_up_stats:
+            console.print(f"follow-up {step} from {box}:", markup=False)
+            _print_run(console, stats, show_paused=False)
+        _print_run(console, result.stats, show_paused=False)
+        _print_status(console, opened, config, readiness.campaign_id)
+        if result.paused_now:
             # The user must act (a password, TLS, the list, the content): one line on stderr
             # and a failing exit code, so a script or cron job notices.
             raise MailboxError(
-                "; ".join(f"{box} paused: {why}" for box, why in stats.paused_now.items())
+                "; ".join(f"{box} paused: {why}" for box, why in result.paused_now.items())
                 + " (run send again with --unpause after fixing)"
             )
 
 
-async def _run(
-    config: Any,
-    ledger: Any,
-    template: Any,
-    campaign_id: int,
-    limit: int | None,
-    insecure: bool,
-    wait_retries: bool,
-    console: Console,
-) -> Any:
-    from preflight.campaign import CampaignRun
-    from preflight.clock import SystemClock
+def _print_follow_ups(console: Console, plan: Any) -> None:
+    for step in plan.steps:
+        console.print(
+            f"follow-up {step.number}: {step.queued} newly queued, {step.skipped} not sent, "
+            f"{step.held} held by an out-of-office"
+        )
+        for line in step.examples:
+            console.print(f"  skipped {line}", markup=False)
 
-    stop = asyncio.Event()
+
+async def _run(session: Any, console: Console) -> Any:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, session.stop.set)
     live: Live | None = None
     if console.is_terminal:
         live = Live(console=console, refresh_per_second=4, transient=True)
@@ -281,20 +285,9 @@ async def _run(
         if live is not None:
             live.update(_progress_table(stats))
 
-    run = CampaignRun(
-        config,
-        ledger,
-        template,
-        SystemClock(),
-        campaign=campaign_id,
-        limit=limit,
-        insecure=insecure,
-        wait_for_retries=wait_retries,
-        on_progress=show,
-        stop=stop,
-    )
+    session.on_progress = show
     try:
-        return await run.run()
+        return await session.run()
     finally:
         if live is not None:
             live.stop()
@@ -318,26 +311,6 @@ def _progress_table(stats: Any) -> Table:
         table.add_row("last", stats.last)
     table.add_row("", "Ctrl-C stops after the message in flight")
     return table
-
-
-def _domain_gate(config: Any, force: bool, err: Console) -> None:
-    from preflight.dnscheck import audit_domain
-
-    for domain in sorted({box.domain for box in config.mailboxes}):
-        report = audit_domain(domain)
-        for check in report.checks:
-            if check.status != "pass":
-                err.print(
-                    f"{domain}: {check.name}: {check.status}: {check.message}"
-                    + (f" — fix: {check.fix}" if check.fix else "")
-                )
-        failed = [name for name in ("spf", "dmarc") if report.failed(name)]
-        if failed and not force:
-            raise PreflightError(
-                f"{domain} fails {' and '.join(n.upper() for n in failed)}: fix the DNS "
-                "records (see above) or add --force to send anyway",
-                field="mailbox.from",
-            )
 
 
 def _print_validation(console: Console, summary: Any) -> None:
