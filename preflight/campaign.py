@@ -20,6 +20,7 @@ from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
 from preflight.contacts import ContactGate
 from preflight.errors import InputError
+from preflight.followups import send_days_after
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
@@ -72,6 +73,16 @@ def build_dispatcher(
 
 
 @dataclass
+class StepForecast:
+    """When one step (0 = the first mail, 1.. the follow-ups) goes out, if nobody answers."""
+
+    step: int
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass
 class Plan:
     start: datetime
     per_day: dict[date, dict[str, int]]  # mailbox-local date -> mailbox -> count
@@ -80,6 +91,7 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    steps: list[StepForecast] = field(default_factory=list)
 
 
 def plan_campaign(
@@ -93,8 +105,13 @@ def plan_campaign(
     """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
+    # Row ids of the simulation: the seq for first mails; follow-ups get ids past them, and
+    # this map says which step each one is.
+    step_of: dict[int, int] = {}
     for seq, recipient in recipients:
         dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient)))
+    next_id = max((seq for seq, _ in recipients), default=0) + 1
+    steps = [StepForecast(0), *(StepForecast(f.number) for f in config.follow_ups)]
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
@@ -110,6 +127,24 @@ def plan_campaign(
         first = first if first is not None else now
         last = now
         scheduled += 1
+        step = step_of.pop(pick.message.row_id, 0)
+        forecast = steps[step]
+        forecast.count += 1
+        forecast.first = forecast.first or _dt(now)
+        forecast.last = _dt(now)
+        if step < len(config.follow_ups):
+            # Nobody answers in a plan: the next step comes due after its send days.
+            window = config.mailbox(pick.mailbox).window
+            due = send_days_after(window, _dt(now) or start, config.follow_ups[step].after_days)
+            message = pick.message
+            not_before = max(due.timestamp(), now + 1e-3)
+            dispatcher.add(
+                QueuedMessage(
+                    message.seq, next_id, message.recipient, message.domain, not_before=not_before
+                )
+            )
+            step_of[next_id] = step + 1
+            next_id += 1
     return Plan(
         start=start,
         per_day=per_day,
@@ -118,6 +153,7 @@ def plan_campaign(
         scheduled=scheduled,
         unscheduled=len(dispatcher),
         paused=sorted(dispatcher.paused),
+        steps=steps,
     )
 
 
@@ -484,6 +520,7 @@ __all__ = [
     "CampaignRun",
     "Plan",
     "RunStats",
+    "StepForecast",
     "build_dispatcher",
     "plan_campaign",
     "plan_recipients",

@@ -11,6 +11,7 @@ import contextlib
 import signal
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -117,12 +118,31 @@ def plan(
             f"first send {result.first:%Y-%m-%d %H:%M} UTC, "
             f"finish {result.finish:%Y-%m-%d %H:%M} UTC"
         )
+    _print_steps(console, result.steps)
     for box in result.paused:
         console.print(f"paused mailbox (not planned): {box} — `preflight send --unpause` lifts it")
     if result.unscheduled:
         console.print(
             f"[yellow]{result.unscheduled} messages cannot be scheduled: no active "
             "mailbox has room left in its plan[/yellow]"
+        )
+
+
+def _print_steps(console: Console, steps: list[Any]) -> None:
+    """Per step, if nobody answers: how many go out, from when to when."""
+    if len(steps) < 2:
+        return
+    for step in steps:
+        name = "first mail" if step.step == 0 else f"follow-up {step.step}"
+        when = (
+            f"{step.first:%Y-%m-%d} → {step.last:%Y-%m-%d}" if step.first and step.last else "-"
+        )
+        console.print(f"{name}: {step.count} messages, {when}")
+    last = steps[-1].last
+    if last:
+        console.print(
+            f"the last follow-up goes out {last:%Y-%m-%d %H:%M} UTC "
+            "(if nobody replies; replies, opt-outs and bounces stop a person's follow-ups)"
         )
 
 
@@ -395,10 +415,26 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
         console.print(f"next retry due {retry}")
 
 
-def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
-    """Sent / queued / deferred / bounced / suppressed, per mailbox.
+class LeadsFormat(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
 
-    Example: preflight status campaign.toml
+
+def status(
+    campaign: CampaignArgument,
+    ledger: LedgerOption = None,
+    leads: Annotated[
+        bool, typer.Option("--leads", help="One line per person: step, state, last event, next.")
+    ] = False,
+    output_format: Annotated[
+        LeadsFormat, typer.Option("--format", help="With --leads: table, jsonl or csv.")
+    ] = LeadsFormat.table,
+) -> None:
+    """Sent / queued / deferred / bounced / suppressed, per mailbox; or, with --leads, per
+    person: the step reached, the state, the last event and its time, the next send.
+
+    Example: preflight status campaign.toml --leads --format csv
     """
     config, opened = _open(campaign, ledger)
     with opened:
@@ -408,7 +444,37 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
                 f"campaign {config.name!r} has not been sent from this ledger ({opened.path}) yet",
                 file=campaign,
             )
+        if leads:
+            _print_leads(opened, config, campaign_id, output_format)
+            return
         _print_status(_console(), opened, config, campaign_id)
+
+
+def _print_leads(ledger: Any, config: Any, campaign_id: int, output_format: LeadsFormat) -> None:
+    import csv
+    import json
+
+    from preflight.leads import campaign_leads
+    from preflight.recipients import safe_csv_row
+
+    people = campaign_leads(config, ledger, campaign_id)
+    columns = ("address", "step", "state", "last_event", "last_event_at", "next_send")
+    if output_format is LeadsFormat.jsonl:
+        for lead in people:
+            sys.stdout.write(json.dumps(lead.as_dict(), ensure_ascii=False) + "\n")
+        return
+    if output_format is LeadsFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for lead in people:
+            data = lead.as_dict()
+            writer.writerow(safe_csv_row("" if data[c] is None else str(data[c]) for c in columns))
+        return
+    table = Table(*columns, box=None, pad_edge=False)
+    for lead in people:
+        data = lead.as_dict()
+        table.add_row(*("-" if data[c] is None else str(data[c]) for c in columns))
+    _console().print(table)
 
 
 def demo(

@@ -191,6 +191,12 @@ class FollowUpsMixin:
             )
         ]
 
+    def lead_rows(self, campaign: int) -> list[tuple[str, str, str, str | None, str | None, int,
+                                                      str | None]]:  # fmt: skip
+        """(recipient, mailbox, state, next attempt, sent at, step, detail) of every row of a
+        campaign and its follow-up steps, in recipients-file order then step."""
+        return [tuple(r) for r in self.db.execute(_lead_rows_sql(), (campaign, campaign))]  # type: ignore[misc]
+
     def hold_until(self, row_id: int, not_before: str, now: str) -> None:
         self.db.execute(
             "UPDATE messages SET next_attempt_at = ?, updated_at = ? WHERE id = ?"
@@ -200,3 +206,12 @@ class FollowUpsMixin:
 
 
 __all__ = ["FollowUpsMixin", "Previous", "QueuedFollowUp", "StepCampaign", "Thread"]
+
+
+def _lead_rows_sql() -> str:
+    return (
+        "SELECT m.recipient, m.mailbox, m.state, m.next_attempt_at, m.sent_at,"
+        " COALESCE(s.step, 0), m.detail FROM messages m"
+        " LEFT JOIN campaign_steps s ON s.campaign_id = m.campaign_id"
+        " WHERE m.campaign_id = ? OR s.parent_id = ? ORDER BY COALESCE(m.seq, m.id), 6"
+    )

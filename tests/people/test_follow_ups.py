@@ -5,6 +5,7 @@ every person gets exactly the mails they should, threaded, from the same mailbox
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 from inbox.mail import dsn, out_of_office, reply, to_unsubscribe, write_maildir
 from send.helpers import START, mailbox_toml
+from typer.testing import CliRunner
 
 from preflight.campaign_config import load_campaign
+from preflight.cli import app
 from preflight.clock import LoopClock
 from preflight.inbox.importer import import_inbox
 from preflight.ledger import Ledger
@@ -23,6 +26,7 @@ from preflight.session import SendRequest, SendSession
 from preflight.sink import Reply, Sink
 
 pytestmark = pytest.mark.looptime
+runner = CliRunner()
 
 BOX = "li.wei@brightline.example"
 UNSUB = "unsub@brightline.example"
@@ -153,3 +157,35 @@ async def test_every_person_gets_exactly_the_mails_they_should(
             "SELECT DISTINCT mailbox FROM messages WHERE state = 'sent'")}  # fmt: skip
     assert froms == {BOX}
     assert START + timedelta(days=29) <= clock.now()
+    shown = runner.invoke(
+        app, ["status", str(path), "--ledger", str(ledger), "--leads", "--format", "jsonl"]
+    )
+    assert shown.exit_code == 0, shown.output
+    leads = {d["address"]: d for d in map(json.loads, shown.output.splitlines())}
+    assert {a: (d["step"], d["state"]) for a, d in leads.items()} == {
+        everyone[0]: (0, "replied"),
+        everyone[1]: (2, "sent"),
+        everyone[2]: (0, "opted-out"),
+        everyone[3]: (0, "opted-out"),
+        everyone[4]: (0, "bounced"),
+        everyone[5]: (2, "sent"),
+        everyone[6]: (2, "sent"),
+        everyone[7]: (0, "bounced"),
+    }
+    assert leads[everyone[0]]["last_event"] == "reply"
+    assert leads[everyone[1]]["last_event_at"].startswith("2026-01-22T")
+
+
+def test_plan_shows_each_step_and_when_the_last_follow_up_goes(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = campaign_file(campaign_dir, tmp_path, 2525)
+    result = runner.invoke(
+        app, ["plan", str(path), "--ledger", str(tmp_path / "l.db"), "--start",
+              "2026-01-05T08:00"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "first mail: 8 messages, 2026-01-05 → 2026-01-05" in result.output
+    assert "follow-up 1: 8 messages, 2026-01-08 → 2026-01-08" in result.output
+    assert "follow-up 2: 8 messages, 2026-01-15 → 2026-01-15" in result.output
+    assert "the last follow-up goes out 2026-01-15" in result.output
