@@ -510,6 +510,19 @@ def demo(
         f"{late.matched} matched to sends, {late.hard} hard, {late.soft} soft",
         markup=False,
     )
+    for address, kind in result.answers:
+        console.print(f"answer from {address}: {kind}", markup=False)
+    console.print(
+        f"inbox import: {result.inbox_summary.describe().splitlines()[0]}", markup=False
+    )
+    console.print(
+        f"follow-up, {len(result.follow_ups)} sent: {', '.join(result.follow_ups) or 'none'}",
+        markup=False,
+    )
+    console.print(
+        "not followed up: the reply, the opt-out, the bounces, and the out-of-office "
+        f"(held until after {result.away_until:%Y-%m-%d}); a paused mailbox holds its own"
+    )
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
     console.print(f"ledger: {result.ledger}")

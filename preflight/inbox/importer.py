@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from preflight.bounces.importer import Importer, fingerprint, message_identity, visit_source
+from preflight.bounces.importer import (
+    Importer,
+    ImportSummary,
+    fingerprint,
+    message_identity,
+    visit_source,
+)
 from preflight.bounces.sources import RawMessage
 from preflight.contacts import backfill, identity_of
 from preflight.inbox.message import read_inbox_message
@@ -57,6 +63,7 @@ class InboxSummary:
     suppressed: int = 0
     moved: int = 0
     bounces_summary: str = ""
+    bounce_summary: ImportSummary | None = None
 
     def describe(self) -> str:
         counts = ", ".join(f"{kind} {self.kinds.get(kind, 0)}" for kind in KINDS)
@@ -152,6 +159,7 @@ def import_inbox(
         insecure=insecure,
     )
     bounce = importer.bounces.summary
+    importer.summary.bounce_summary = bounce
     if bounce.records or bounce.already_imported:
         importer.summary.bounces_summary = bounce.describe()
     return importer.summary
