@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from preflight.commands.bounces import (
+    CafileOption,
+    InsecureOption,
+    LedgerPathOption,
+    MoveToOption,
+    PasswordEnvOption,
+    SinceOption,
+    SourceArgument,
+)
 
 inbox_app = typer.Typer(
     help="Read what arrives after a campaign: bounces, auto-replies, replies, opt-outs.",
@@ -15,39 +24,13 @@ inbox_app = typer.Typer(
 
 @inbox_app.command("import")
 def import_(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="An mbox file, a Maildir, a folder of .eml files, or "
-            "imaps://user@host[:port]/FOLDER (imap:// uses STARTTLS).",
-            show_default=False,
-        ),
-    ],
-    ledger: Annotated[
-        Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="IMAP: only messages since this date (YYYY-MM-DD)."),
-    ] = None,
-    move_to: Annotated[
-        str | None,
-        typer.Option("--move-to", help="IMAP: move processed messages to this folder."),
-    ] = None,
-    password_env: Annotated[
-        str | None,
-        typer.Option(
-            "--password-env",
-            help="IMAP: the environment variable holding the password "
-            "(default PREFLIGHT_IMAP_PASSWORD).",
-        ),
-    ] = None,
-    cafile: Annotated[
-        Path | None, typer.Option("--cafile", help="IMAP: trust this CA certificate file.")
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="IMAP: do not verify the server certificate.")
-    ] = False,
+    source: SourceArgument,
+    ledger: LedgerPathOption = None,
+    since: SinceOption = None,
+    move_to: MoveToOption = None,
+    password_env: PasswordEnvOption = None,
+    cafile: CafileOption = None,
+    insecure: InsecureOption = False,
     unsubscribe: Annotated[
         list[str] | None,
         typer.Option(
