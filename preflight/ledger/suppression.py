@@ -62,11 +62,18 @@ class SuppressionMixin:
         spelling = normalize_address(address)
         row = self.db.execute(f"{_SELECT} WHERE address = ?", (spelling,)).fetchone()
         if row is None:
+            # Two indexed lookups (the address's identity, then that identity's addresses):
+            # `check` runs this for every row of a list that may hold a million.
+            mapped = self.db.execute(
+                "SELECT identity FROM contact_addresses WHERE address = ?", (spelling,)
+            ).fetchone()
+            identities = {spelling, str(mapped[0])} if mapped else {spelling}
+            marks = ", ".join("?" * len(identities))
             row = self.db.execute(
-                f"{_SELECT} WHERE address IN (SELECT a.address FROM contact_addresses a"
-                " WHERE a.identity = ? OR a.identity = (SELECT b.identity FROM"
-                " contact_addresses b WHERE b.address = ?)) ORDER BY created_at LIMIT 1",
-                (spelling, spelling),
+                "SELECT s.address, s.reason, s.source, s.detail, s.created_at FROM suppression s"
+                " JOIN contact_addresses a ON a.address = s.address"
+                f" WHERE a.identity IN ({marks}) ORDER BY s.created_at LIMIT 1",
+                sorted(identities),
             ).fetchone()
         return Suppression(*row) if row else None
 
