@@ -97,6 +97,8 @@ def own_words(text: str) -> str:
     markers = quote_headers()
     for index, raw in enumerate(lines):
         line = raw.strip()
+        if raw.rstrip("\r") == "-- ":
+            break  # the signature delimiter (RFC 3676): a company footer is not their word
         if line.startswith(">"):
             continue
         # An attribution line wrapped over two lines ("On ... Li Wei <" / "a@b> wrote:").

@@ -72,6 +72,8 @@ class Context:
     _sent: SentRef | None = None
     _looked: bool = False
 
+    by_id: bool = False
+
     @property
     def sent(self) -> SentRef | None:
         """Our message this answers: by Message-ID, else by the sender's address (never an
@@ -80,9 +82,17 @@ class Context:
             self._looked = True
             msg = self.message
             self._sent = self.known.answered(msg.answers)
+            self.by_id = self._sent is not None
             if self._sent is None and msg.sender and not self.known.is_ours(msg.sender):
                 self._sent = self.known.wrote_to(msg.sender)
         return self._sent
+
+    @property
+    def person(self) -> str:
+        """Whom the answer is about: the person our message went to when it answers that
+        message by id (a colleague may answer for them), else the sender."""
+        sent = self.sent
+        return sent.recipient if sent is not None and self.by_id else self.message.sender
 
 
 Sorter = Callable[[Context], Sorted | None]
@@ -118,7 +128,9 @@ _BULK = frozenset({"bulk", "list", "junk"})
 def _bulk_or_stranger(ctx: Context) -> Sorted | None:
     msg = ctx.message
     answers_us = ctx.known.answered(msg.answers) is not None
-    bulk = msg.headers.get("precedence") in _BULK or bool(msg.headers.get("list-id"))
+    bulk = msg.headers.get("precedence") in _BULK or bool(
+        msg.headers.get("list-id") or msg.headers.get("list-unsubscribe")
+    )
     if (bulk and not answers_us) or ctx.sent is None or not msg.sender:
         return Sorted("other", "bulk" if bulk else "stranger", person=msg.sender)
     return None
@@ -129,7 +141,7 @@ _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|vs|antw|r|rif|odp|ответ|回
 _AUTO_HEADERS = ("x-autoreply", "x-autorespond")
 
 
-def _automatic(msg: InboxMessage) -> str | None:
+def _automatic(msg: InboxMessage, answers_us: bool) -> str | None:
     """Why the message is an automatic reply, or None."""
     submitted = msg.headers.get("auto-submitted", "")
     if submitted.startswith("auto-replied"):
@@ -143,7 +155,9 @@ def _automatic(msg: InboxMessage) -> str | None:
         if subject.startswith(phrase.text):
             return f"subject {phrase.text!r} ({phrase.language})"
     if submitted.startswith("auto-generated"):
-        return None  # a notification, not an answer: other, unless it quotes our id
+        # A machine's answer to our own message (a ticket, a receipt) is an auto-reply;
+        # without our id it is a notification, not an answer.
+        return "Auto-Submitted: auto-generated, answering our message" if answers_us else None
     words = msg.own_words
     match = phrase_pattern("autoreply_phrases.txt").search(words)
     if match and "?" not in words and len(words.split()) <= 60:
@@ -152,13 +166,13 @@ def _automatic(msg: InboxMessage) -> str | None:
 
 
 def _autoreply(ctx: Context) -> Sorted | None:
-    why = _automatic(ctx.message)
+    why = _automatic(ctx.message, ctx.sent is not None and ctx.by_id)
     if why is None:
         if ctx.message.headers.get("auto-submitted", "").startswith("auto-generated"):
             return Sorted("other", "notification", person=ctx.message.sender)
         return None
     msg = ctx.message
-    return Sorted("autoreply", "autoreply", person=msg.sender, sent=ctx.sent,
+    return Sorted("autoreply", "autoreply", person=ctx.person, sent=ctx.sent,
                   until=return_date(msg.own_words, msg.date), detail=why)  # fmt: skip
 
 
@@ -166,20 +180,26 @@ def _autoreply(ctx: Context) -> Sorted | None:
 _STOP_ALONE = re.compile(r"^\W*stop\W*$", re.IGNORECASE)
 
 
+# A line that says "click", "http" or "newsletter" is a footer or a link someone pasted,
+# not the person asking us to stop.
+_FOOTER = re.compile(r"https?://|www\.|click|klicken|cliquez|haga clic|newsletter", re.IGNORECASE)
+
+
 def _optout_words(ctx: Context) -> Sorted | None:
     words = ctx.message.own_words
-    match = phrase_pattern("optout_phrases.txt").search(words) or _STOP_ALONE.match(words)
+    # The person's lines without footers, joined: a request may wrap over two lines.
+    clean = " ".join(ln.strip() for ln in words.splitlines() if not _FOOTER.search(ln))
+    match = phrase_pattern("optout_phrases.txt").search(clean) or _STOP_ALONE.match(clean)
     if match is None:
         return None
-    said = match.group(0).casefold()
-    line = next((ln for ln in words.splitlines() if said in ln.casefold()), said)
-    return Sorted("optout", "optout-words", person=ctx.message.sender, sent=ctx.sent,
-                  detail=line.strip()[:200])  # fmt: skip
+    said = clean[max(0, match.start() - 60) : match.end() + 60].strip()
+    return Sorted("optout", "optout-words", person=ctx.person, sent=ctx.sent,
+                  detail=said[:200])  # fmt: skip
 
 
 def _reply(ctx: Context) -> Sorted | None:
     msg = ctx.message
-    return Sorted("reply", "reply", person=msg.sender, sent=ctx.sent, detail=msg.subject[:200])
+    return Sorted("reply", "reply", person=ctx.person, sent=ctx.sent, detail=msg.subject[:200])
 
 
 # The registry, in order: the first verdict wins.
