@@ -82,7 +82,7 @@ def test_imaps_import_updates_ledger_and_suppression_then_moves(
 ) -> None:
     server, folder = imap
     monkeypatch.setenv("BOUNCE_BOX_PASSWORD", str(server["password"]))
-    seed_messages(ledger.db, SENT)
+    seed_messages(ledger.db, SENT, mailboxes={"redacted@example.net": "fbl-abuse@example.org.com"})
     url = f"imaps://{server['user']}@{server['host']}:{server['imaps_port']}/{folder}"
 
     summary = import_source(ledger, url, password_env="BOUNCE_BOX_PASSWORD",
