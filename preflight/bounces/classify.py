@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from preflight.bounces.phrases import first_said, provider_reason, says
-
-HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved"})
-NOT_BOUNCES = frozenset({"delivered", "feedback", "vacation"})
+from preflight.bounces.phrases import first_said, says
+from preflight.bounces.providers import ProviderCode, provider_code
+from preflight.bounces.reasons import HARD_REASONS, NOT_BOUNCES, Reason
 
 # Enhanced status code → reason (RFC 3463 + RFC 5248 registry, sisimai's reading of it).
 STATUS_REASONS: dict[str, str] = {
@@ -258,6 +257,9 @@ class ReplyClass:
     hard: bool
     status: str | None
     code: int | None
+    # The user's own provider refused to send (a sending limit, its own spam filter): the
+    # mailbox pauses and the recipient is not charged.
+    submission: bool = False
 
     @property
     def is_bounce(self) -> bool:
@@ -450,9 +452,9 @@ def reason_for(
     if code is not None and 200 <= code < 300 and not status:
         return "delivered"
     lowered = " ".join(text.lower().split())
-    by_provider = provider_reason(lowered)
+    by_provider = provider_code(lowered)
     if by_provider:
-        return by_provider
+        return by_provider.reason
     facts = _Facts(
         text=lowered,
         status=status,
@@ -533,7 +535,17 @@ def classify_reply(
         action=action,
         diagnostic_type=diagnostic_type.upper(),
     )
-    return ReplyClass(reason=reason, hard=is_hard(reason, status, code), status=status, code=code)
+    found: ProviderCode | None = None
+    if reason not in NOT_BOUNCES:
+        found = provider_code(" ".join(text.lower().split()))
+    submission = found is not None and found.side == "submission" and found.reason == reason
+    return ReplyClass(
+        reason=Reason(reason),
+        hard=is_hard(reason, status, code),
+        status=status,
+        code=code,
+        submission=submission,
+    )
 
 
 __all__ = [

@@ -750,28 +750,6 @@ _PHRASES: dict[str, tuple[str, ...]] = {
 }
 
 
-# Codes and canned texts of particular providers that name the reason better than the
-# status code next to them (Microsoft's RESOLVER codes, Facebook's RCP codes, ...).
-PROVIDER_CODES: tuple[tuple[str, str], ...] = (
-    ("resolver.adr.recipientnotfound", "userunknown"),
-    ("resolver.adr.recipnotfound", "userunknown"),
-    ("resolver.rst.recipsizelimit", "exceedlimit"),
-    ("resolver.rst.authrequired", "securityerror"),
-    ("refused due to recipient preferences", "filtered"),
-    ("sent to too many recipients this hour", "speeding"),
-    ("spamhaus.org/query/bl", "blocked"),
-    ("dd this user doesn't have a", "userunknown"),
-)
-
-
-def provider_reason(text: str) -> str | None:
-    """The reason a provider-specific code in ``text`` names, if any."""
-    for token, reason in PROVIDER_CODES:
-        if token in text:
-            return reason
-    return None
-
-
 # A text with one of these is not about the reason, whatever else it says.
 _NOT: dict[str, tuple[str, ...]] = {
     "rejected": (
@@ -836,9 +814,7 @@ def first_said(reasons: Iterable[str], text: str) -> str | None:
 __all__ = [
     "GAPPED",
     "PHRASES",
-    "PROVIDER_CODES",
     "first_said",
     "phrase_reason",
-    "provider_reason",
     "says",
 ]
