@@ -184,7 +184,10 @@ _SEQUENCE = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "XFORWA
 _COMMAND_PROSE = re.compile(
     r"(?:in reply to|after) (?:the )?(?:pipelined )?(?:end of )?"
     r"(?P<word>rcpt|mail|data|ehlo|helo|starttls|auth)\b(?: from| to)?(?: command)?"
-    r"|(?P<conn>after (?:the )?initial connection|connected but greeting failed)",
+    r"|(?P<conn>after (?:the )?initial connection|connected but greeting failed"
+    # Postfix: the server refused the session at its greeting (sisimai's Postfix reader
+    # takes this as the HELO stage).
+    r"|refused to talk to me)",
     re.IGNORECASE,
 )
 # A session transcript: the last command we sent before the error.
@@ -499,7 +502,8 @@ def _another(f: _Facts, action: str | None, diagnostic_type: str) -> str:
             return "syntaxerror"
         if action in ("delayed", "expired"):
             return "expired"
-        if f.command in ("EHLO", "HELO"):
+        if f.command in ("CONN", "EHLO", "HELO"):
+            # Refused before any address was sent: the client (IP, name) is what was refused.
             return "blocked"
     return named
 

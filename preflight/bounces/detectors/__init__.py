@@ -35,7 +35,6 @@ from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
 
 
-
 @runtime_checkable
 class Detector(Protocol):
     """One bounce format: it extracts findings, the shared classifier decides."""
