@@ -18,6 +18,7 @@ from preflight.bounces.classify import (
     sweep_reply,
 )
 from preflight.bounces.detectors import run_detectors
+from preflight.bounces.formats import format_reason
 from preflight.bounces.lda import agent_reason
 from preflight.bounces.limits import MAX_RECORDS
 from preflight.bounces.model import BounceRecord, Finding
@@ -113,7 +114,8 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
         )
     finding = replace(finding, diagnostic=sweep_reply(finding.diagnostic))
     command = finding.command or find_command(finding.diagnostic) or find_command(finding.context)
-    hint = finding.reason
+    # The format's own words (data/formats.toml) name the reason before general phrases.
+    hint = finding.reason or format_reason(detector, finding.diagnostic)
     decided = _decided_elsewhere(parsed, finding, command) if hint in _REFINABLE else None
     reply = classify_reply(
         finding.replycode,
