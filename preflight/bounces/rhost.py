@@ -202,7 +202,28 @@ def _gsuite(r: Remote) -> str | None:
     return None
 
 
+_GODADDY_CODES = {k: v["reason"] for k, v in _DATA["codes"]["godaddy"].items()}
+_GODADDY = _phrases("godaddy")
+_GODADDY_CODE = re.compile(r" (IB\d{3})\b")
+_IUA_CODES = {k: v["reason"] for k, v in _DATA["codes"]["iua"].items()}
+_IUA_CODE = re.compile(r"\.i\.ua/err/(\d{1,2})\b")
+
+
+def _godaddy(r: Remote) -> str | None:
+    match = _GODADDY_CODE.search(r.diagnostic)
+    if match and match.group(1) in _GODADDY_CODES:
+        return _GODADDY_CODES[match.group(1)]
+    return phrase_reason(r.diagnostic.lower(), _GODADDY)
+
+
+def _iua(r: Remote) -> str | None:
+    match = _IUA_CODE.search(r.diagnostic.lower())
+    return _IUA_CODES.get(match.group(1)) if match else None
+
+
 _RULES: dict[str, Callable[[Remote], str | None]] = {
+    "godaddy": _godaddy,
+    "iua": _iua,
     "gsuite": _gsuite,
     "francept": _francept,
     "kddi": _kddi,
