@@ -8,12 +8,13 @@ OpenSMTPD) are data here, and the classifier reads them for that format's record
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
+
+from preflight.bounces.data import DATA_DIR
 
 _TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     name: {reason: tuple(entry["text"] for entry in entries) for reason, entries in table.items()}
     for name, table in tomllib.loads(
-        resources.files("preflight.bounces.data").joinpath("formats.toml").read_text("utf-8")
+        (DATA_DIR / "formats.toml").read_text("utf-8")
     ).items()
 }
 

@@ -10,6 +10,7 @@ notice is a few kilobytes, its largest report has four records).
 from __future__ import annotations
 
 import codecs
+import functools
 
 # MIME entities in one message, at any depth, and sub-parts of one multipart.
 MAX_PARTS = 200
@@ -49,14 +50,18 @@ def _canonical(name: str) -> str | None:
         return None
 
 
-_MAIL_CODECS = frozenset(filter(None, (_canonical(n) for n in MAIL_CHARSETS)))
+@functools.cache
+def _mail_codecs() -> frozenset[str]:
+    # On first use, not at import: 60 codec look-ups cost start-up time every command pays.
+    return frozenset(filter(None, (_canonical(n) for n in MAIL_CHARSETS)))
 
 
+@functools.lru_cache(maxsize=256)
 def mail_charset(name: str | None) -> str | None:
     """``name`` when it is a real mail charset (any alias), else None."""
     if not name or len(name) > 40:
         return None
-    return name if _canonical(name) in _MAIL_CODECS else None
+    return name if _canonical(name) in _mail_codecs() else None
 
 
 def cut_lines(text: str, notes: list[str], what: str) -> str:

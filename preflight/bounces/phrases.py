@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from importlib import resources
+
+from preflight.bounces.data import DATA_DIR
 
 
 def _load() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    data = resources.files("preflight.bounces.data").joinpath("phrases.toml").read_text("utf-8")
+    data = (DATA_DIR / "phrases.toml").read_text("utf-8")
     table = tomllib.loads(data)
     negative = table.pop("not", {})
     return _texts(table), _texts(negative)
 
 
-def _texts(table: dict[str, list[dict[str, str]]]) -> dict[str, tuple[str, ...]]:
-    return {reason: tuple(entry["text"] for entry in entries) for reason, entries in table.items()}
+def _texts(table: dict[str, dict[str, list[str]]]) -> dict[str, tuple[str, ...]]:
+    """reason → {source: [phrases]} as reason → phrases."""
+    return {
+        reason: tuple(text for texts in by_source.values() for text in texts)
+        for reason, by_source in table.items()
+    }
 
 
 _PHRASES, _NOT = _load()

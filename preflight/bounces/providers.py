@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
+from preflight.bounces.data import DATA_DIR
 from preflight.bounces.reasons import Reason
 
 Side = Literal["submission", "receiving", "any"]
@@ -40,7 +40,7 @@ class ProviderCode:
 
 
 def _load() -> tuple[ProviderCode, ...]:
-    data = resources.files("preflight.bounces.data").joinpath("providers.toml").read_text("utf-8")
+    data = (DATA_DIR / "providers.toml").read_text("utf-8")
     return tuple(
         ProviderCode(
             provider=entry["provider"],

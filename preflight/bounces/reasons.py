@@ -9,7 +9,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
+
+from preflight.bounces.data import DATA_DIR
 
 
 class Reason(StrEnum):
@@ -65,7 +66,7 @@ class ReasonRecord:
 
 
 def _load() -> dict[Reason, ReasonRecord]:
-    text = resources.files("preflight.bounces.data").joinpath("reasons.toml").read_text("utf-8")
+    text = (DATA_DIR / "reasons.toml").read_text("utf-8")
     table = tomllib.loads(text)
     records = {
         Reason(name): ReasonRecord(

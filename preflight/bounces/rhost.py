@@ -13,8 +13,8 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
+from preflight.bounces.data import DATA_DIR
 from preflight.bounces.phrases import phrase_reason
 
 
@@ -31,21 +31,32 @@ class Remote:
     local_host: str = ""  # the host that wrote the bounce (Reporting-MTA, sender's domain)
 
 
-_DATA = tomllib.loads(
-    resources.files("preflight.bounces.data").joinpath("rhost.toml").read_text("utf-8")
-)
+_DATA = tomllib.loads((DATA_DIR / "rhost.toml").read_text("utf-8"))
 
 
 def _phrases(provider: str) -> dict[str, tuple[str, ...]]:
+    """reason → replies (the data file lists them under their source)."""
     table = _DATA["phrases"][provider]
-    return {reason: tuple(e["text"] for e in entries) for reason, entries in table.items()}
+    return {
+        reason: tuple(text for texts in by_source.values() for text in texts)
+        for reason, by_source in table.items()
+    }
 
 
 def _status_table(provider: str) -> dict[str, tuple[tuple[str, str], ...]]:
     table = _DATA["status_phrases"][provider]
     return {
-        reason: tuple((entry["status"], entry["text"]) for entry in entries)
-        for reason, entries in table.items()
+        reason: tuple((status, text) for pairs in by_source.values() for status, text in pairs)
+        for reason, by_source in table.items()
+    }
+
+
+def _codes(provider: str) -> dict[str, str]:
+    """code → reason (the data file lists them under their source)."""
+    return {
+        code: reason
+        for by_code in _DATA["codes"][provider].values()
+        for code, reason in by_code.items()
     }
 
 
@@ -75,7 +86,7 @@ _HOSTNAME = re.compile(r"(?<![\w.@-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+){2,}(?![\
 
 
 # Orange / La Poste: the number after the LPN/OFR label names the reason.
-_FRANCE_CODES = {k: v["reason"] for k, v in _DATA["codes"]["francept"].items()}
+_FRANCE_CODES = _codes("francept")
 _FRANCE_LABEL = re.compile(r"\b(?:lpnaaa|lpn|ofr|ouk)[-_]?\d*[-_]?(\d{3})\b")
 
 
@@ -123,7 +134,7 @@ def _nttdocomo(r: Remote) -> str | None:
     return "userunknown" if "550 unknown user" in r.diagnostic.lower() else None
 
 
-_COX_CODES = {k: v["reason"] for k, v in _DATA["codes"]["cox"].items()}
+_COX_CODES = _codes("cox")
 _COX_TEXT = _phrases("cox")
 
 
@@ -202,10 +213,10 @@ def _gsuite(r: Remote) -> str | None:
     return None
 
 
-_GODADDY_CODES = {k: v["reason"] for k, v in _DATA["codes"]["godaddy"].items()}
+_GODADDY_CODES = _codes("godaddy")
 _GODADDY = _phrases("godaddy")
 _GODADDY_CODE = re.compile(r" (IB\d{3})\b")
-_IUA_CODES = {k: v["reason"] for k, v in _DATA["codes"]["iua"].items()}
+_IUA_CODES = _codes("iua")
 _IUA_CODE = re.compile(r"\.i\.ua/err/(\d{1,2})\b")
 
 
