@@ -104,6 +104,11 @@ def main() -> None:
     if not (args.dir / "labels.jsonl").exists():
         sys.exit(f"no labeled corpus at {args.dir} (../shared must sit beside the checkout)")
 
+    # Byte-compile first, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on the
+    # team's machines) every run would otherwise recompile every module it imports.
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "preflight"), quiet=1)
     ours = (f"{shlex.quote(str(ROOT / '.venv' / 'bin' / 'preflight'))} bounces classify "
             "--format jsonl {dir}")
     sisimai = f"perl {shlex.quote(str(CORPUS_HOME / 'baselines' / 'run_sisimai4.pl'))} {{dir}}"
