@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from enum import StrEnum
 
 # How long after a send a bounce matched by recipient alone is believed. Real bounces come
@@ -63,7 +64,8 @@ def bounce_trust(
         return Trust(Match.MESSAGE_ID, True, "it quotes the Message-ID of our message")
     if sent_at is None or not (now - recent <= sent_at <= now + timedelta(minutes=5)):
         return Trust(Match.RECIPIENT, False, "our last send to the recipient is not recent")
-    if mailbox.lower() not in envelope:
+    sender = (parseaddr(mailbox)[1] or mailbox).lower()  # "Name <addr>" or a bare address
+    if sender not in envelope:
         return Trust(Match.RECIPIENT, False, "it was not sent back to our envelope sender")
     return Trust(Match.RECIPIENT, True, "a recent send to the recipient, to our envelope")
 

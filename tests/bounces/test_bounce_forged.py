@@ -114,3 +114,5 @@ def test_bounce_trust_rules() -> None:
                             now=NOW, envelope={"x@y.example"}).acts
     assert not bounce_trust(matched_by_message_id=False, sent_at=NOW + timedelta(days=1),
                             mailbox=MAILBOX, **common).acts
+    assert bounce_trust(matched_by_message_id=False, sent_at=SENT_AT,
+                        mailbox=f"Sales <{MAILBOX.upper()}>", **common).acts
