@@ -108,17 +108,6 @@ class BouncesMixin:
         query += " ORDER BY m.sent_at DESC, m.id DESC LIMIT 1"
         return _sent(self.db.execute(query, args).fetchone()) or by_id
 
-    def soft_bounces_of(self, recipient: str) -> int:
-        """How many soft failures (final, not delay warnings) the bounces table holds for an
-        address: the count used when a bounce matches no message."""
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM bounces WHERE recipient = ? AND hard = 0"
-            " AND reason NOT IN ('delivered', 'vacation', 'feedback')"
-            " AND COALESCE(action, '') <> 'delayed'",
-            (recipient,),
-        ).fetchone()
-        return int(row[0])
-
     def record_bounce(self, bounce: StoredBounce) -> bool:
         """Store a record; False when its fingerprint was already there (nothing changes)."""
         cursor = self.db.execute(
