@@ -12,7 +12,7 @@ sets one) and linted as what it is: a reply in a thread, not a first contact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from preflight.campaign_config import CampaignConfig, FollowUpConfig, MailboxConfig
@@ -192,7 +192,8 @@ class FollowUps:
             )  # fmt: skip
         except InputError as error:
             return "skipped", f"message: {error}", None
-        report = lint_draft(draft, self.config.lint)
+        # A follow-up answers a message in a thread: judged as such, not as a first contact.
+        report = lint_draft(draft, replace(self.config.lint, first_contact=False))
         if report.passed:
             return "queued", None, report.score
         worst = sorted(report.findings, key=lambda f: -f.points)[:3]
