@@ -81,7 +81,7 @@ def contacts_show(
         data = record.as_dict()
         data["history"] = [
             {"at": i.at, "kind": i.kind, "address": i.address, "campaign": i.campaign,
-             "detail": i.detail}
+             "step": i.step, "detail": i.detail}
             for i in history
         ]  # fmt: skip
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -97,7 +97,7 @@ def contacts_show(
         table.add_row(
             (item.at or "")[:19].replace("T", " "),
             item.kind,
-            item.campaign or "-",
+            (item.campaign or "-") + (f" #{item.step}" if item.step else ""),
             item.address,
             item.detail or "",
         )
