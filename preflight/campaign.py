@@ -25,7 +25,8 @@ from preflight.followups import send_days_after
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
-from preflight.policy import decide, hard_bounce_brake
+from preflight.outcomes import Failure, apply_failure
+from preflight.policy import hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
@@ -536,7 +537,11 @@ class CampaignRun:
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)
-            decision = decide(policy, verdict, soft_so_far)
+            decision, _ = apply_failure(
+                self.ledger,
+                policy,
+                Failure(message.recipient, verdict, soft_so_far, "smtp", detail=str(reply)),
+            )
             soft = decision.counts_against_recipient and not verdict.hard
             retry_at = started + decision.retry_after if decision.retry_after else None
             result = AttemptResult(
@@ -554,13 +559,6 @@ class CampaignRun:
                 self._soft[message.row_id] = soft_so_far + 1
             # The decision's states are RunStats counters of the same name.
             setattr(self.stats, decision.state, getattr(self.stats, decision.state) + 1)
-            if decision.suppress:
-                self.ledger.suppress(
-                    message.recipient,
-                    decision.suppress_reason or verdict.reason,
-                    "smtp",
-                    detail=str(reply),
-                )
             if retry_at is not None:
                 message.not_before = retry_at.timestamp()
                 dispatcher.put_back(message)

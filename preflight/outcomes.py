@@ -1,5 +1,12 @@
 """The outcome applier: one event about a person becomes ledger changes, in one place.
 
+Two families of events come through here. A *delivery failure* about a message we sent — the
+SMTP reply at send time or a bounce read later — goes through :func:`apply_failure`: the
+campaign's policy decides (:func:`preflight.policy.decide`) and the person is suppressed
+when it says so; the caller then writes the message's own state (the send loop its attempt,
+the bounce importer the bounce). Every other event about a person goes through
+:class:`OutcomeApplier`.
+
 An event is something that happened to a person — a reply, an auto-reply, an opt-out, a
 manual suppression or its removal, a bounce — with its time, its campaign and a fingerprint
 that makes applying it twice a no-op. What each kind changes is declared in :data:`EFFECTS`
@@ -15,13 +22,17 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from preflight.contacts import identity_of, remember
 from preflight.ledger import Ledger
 from preflight.ledger.contacts import ContactEvent
 from preflight.ledger.messages import iso
 from preflight.ledger.suppression import normalize_address
-from preflight.policy import BouncePolicy
+from preflight.policy import BouncePolicy, Decision, decide
+
+if TYPE_CHECKING:
+    from preflight.bounces.classify import ReplyClass
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,33 @@ def event_fingerprint(*parts: str | None) -> str:
 def campaign_policy(ledger: Ledger, campaign: str | None) -> BouncePolicy:
     """The policy ``campaign`` was last sent under; the defaults when it is unknown."""
     return ledger.campaign_policy(campaign)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A delivery failure of one message we sent to ``recipient``."""
+
+    recipient: str
+    reply: ReplyClass
+    soft_so_far: int  # soft failures of this message before this one
+    source: str  # smtp | bounce
+    detail: str | None = None
+
+
+def apply_failure(ledger: Ledger, policy: BouncePolicy, failure: Failure) -> tuple[Decision, bool]:
+    """Decide a failure under ``policy`` and suppress the person when the decision says so;
+    returns the decision and whether a suppression was added."""
+    decision = decide(policy, failure.reply, failure.soft_so_far)
+    if not decision.suppress:
+        return decision, False
+    source = "complaint" if failure.reply.reason == "feedback" else failure.source
+    added = ledger.suppress(
+        failure.recipient,
+        decision.suppress_reason or failure.reply.reason,
+        source,
+        failure.detail,
+    )
+    return decision, added
 
 
 class OutcomeApplier:
@@ -125,4 +163,13 @@ class OutcomeApplier:
         )
 
 
-__all__ = ["EFFECTS", "Effect", "Event", "OutcomeApplier", "campaign_policy", "event_fingerprint"]
+__all__ = [
+    "EFFECTS",
+    "Effect",
+    "Event",
+    "Failure",
+    "OutcomeApplier",
+    "apply_failure",
+    "campaign_policy",
+    "event_fingerprint",
+]

@@ -26,7 +26,8 @@ from preflight.bounces.sources import RawMessage, iter_paths
 from preflight.bounces.trust import bounce_trust
 from preflight.errors import UsageError
 from preflight.ledger.bounces import SentMessage, StoredBounce
-from preflight.policy import BouncePolicy, decide, hard_bounce_brake
+from preflight.outcomes import Failure, apply_failure
+from preflight.policy import BouncePolicy, hard_bounce_brake
 
 if TYPE_CHECKING:
     from preflight.ledger import Ledger
@@ -228,7 +229,14 @@ class Importer:
                 reason=record.reason, hard=record.hard, status=record.status, code=record.replycode
             )
             policy = self._policy(message.campaign)
-            decision = decide(policy, reply, soft_so_far)
+            detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
+            # The address we sent to: a bounce never suppresses one we never mailed.
+            decision, suppressed = apply_failure(
+                self.ledger,
+                policy,
+                Failure(message.recipient, reply, soft_so_far, "bounce", detail or None),
+            )
+            self.summary.suppressed += suppressed
             state = decision.state
             if state == "deferred" and message.sent_at is not None:
                 # The server accepted this message; a later bounce says it was not delivered,
@@ -258,17 +266,6 @@ class Importer:
                     self._brake(message.mailbox, message.campaign, now, policy)
                 if decision.pause_mailbox:
                     self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
-            if decision.suppress:
-                source = "complaint" if record.reason == "feedback" else "bounce"
-                detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
-                # The address we sent to: a bounce never suppresses one we never mailed.
-                if self.ledger.suppress(
-                    message.recipient,
-                    decision.suppress_reason or record.reason,
-                    source,
-                    detail or None,
-                ):
-                    self.summary.suppressed += 1
         self.ledger.record_bounce(
             StoredBounce(
                 fingerprint=print_,
