@@ -23,7 +23,7 @@ from preflight.errors import ClaimLost, InputError
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
-from preflight.policy import decide, hard_bounce_brake
+from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
@@ -461,6 +461,16 @@ class CampaignRun:
                 state="sent", code=reply.code, status=reply.status, text=reply.text
             )
             self.stats.sent += 1
+        elif refuses_our_syntax(reply.code, reply.text, reply.stage):
+            result = AttemptResult(
+                state="failed",
+                code=reply.code,
+                status=reply.status,
+                text=reply.text,
+                detail=f"the server refused the message's format ({reply}): preflight's or "
+                "the template's fault, the address is not charged",
+            )
+            self.stats.failed += 1
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)

@@ -82,7 +82,7 @@ from jinja2.utils import generate_lorem_ipsum
 from markupsafe import Markup, soft_str
 
 from preflight.draft import Personalization
-from preflight.errors import HeaderInjectionError, TemplateError
+from preflight.errors import HeaderInjectionError, InputError, TemplateError
 from preflight.message import has_line_break
 
 HTML_MARKER = "--- html ---"
@@ -142,6 +142,9 @@ class RenderedMessage:
     headers: dict[str, str]  # mail headers from the template, e.g. {"Reply-To": ...}
     personalization: Personalization
     preheader: str | None = None
+    # Address headers as structured parts: header -> (display name, addr-spec). Built into
+    # the message as they are, never rendered into a string and parsed back.
+    addresses: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -622,11 +625,12 @@ class Template:
                     "(check the personalization values)",
                     file=self.path,
                     line=part.line,
-                    field=part.label,
+                    field=part.label.removesuffix(_NAME_SUFFIX),
                 )
             rendered_headers[part.label] = value
             if part.label == "Subject":
                 subject_vars = part.variables
+        addresses = _structured_addresses(rendered_headers, self)
         text = self._render_part(self.text, values).strip("\n") + "\n"
         html = self._render_part(self.html, values) if self.html is not None else None
         return RenderedMessage(
@@ -638,6 +642,7 @@ class Template:
                 subject_vars=subject_vars, first_line_vars=self.first_line_vars
             ),
             preheader=rendered_headers.get("Preheader") or None,
+            addresses=addresses,
         )
 
     def _render_part(self, part: _Part, values: Mapping[str, str]) -> str:
@@ -813,7 +818,9 @@ def load_template(path: str | Path) -> Template:
     text_lines = lines[body_start:marker] if marker is not None else lines[body_start:]
 
     headers = tuple(
-        _compile(_TEXT_ENV, value, line, path, name) for name, line, value in header_values
+        _compile(_TEXT_ENV, value, line, path, name)
+        for header, line, raw in header_values
+        for name, value in _split_address(header, raw)
     )
     text = _compile(_TEXT_ENV, "\n".join(text_lines) + "\n", body_start + 1, path, "text")
     html = None
@@ -830,6 +837,77 @@ def load_template(path: str | Path) -> Template:
         first_line_vars=_first_line_variables(text_lines),
         variables=variables,
     )
+
+
+# "Name <addr>" in a template's Reply-To: the name and the address are separate parts.
+_NAME_AND_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>\s*$", re.DOTALL)
+_NAME_SUFFIX = " name"
+
+
+def _split_address(header: str, raw: str) -> list[tuple[str, str]]:
+    """An address header's template split into its display-name and address templates, so
+    a value can only ever land in one of them (never add a second address)."""
+    if header not in MAIL_HEADERS:
+        return [(header, raw)]
+    match = _NAME_AND_ADDRESS.match(raw.strip())
+    if match is None:
+        return [(header, raw)]
+    name = match.group("name").strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1]  # the template's own quotes: the email package quotes as needed
+    parts = [(header, match.group("address").strip())]
+    if name:
+        parts.insert(0, (header + _NAME_SUFFIX, name))
+    return parts
+
+
+def _structured_addresses(
+    rendered: dict[str, str], template: Template
+) -> dict[str, tuple[str, str]]:
+    """The rendered name and address parts, checked; ``rendered`` keeps a display string."""
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    from preflight.message import check_display_name
+
+    found: dict[str, tuple[str, str]] = {}
+    for header in MAIL_HEADERS:
+        if header not in rendered:
+            continue
+        name = rendered.pop(header + _NAME_SUFFIX, "")
+        address = rendered[header]
+        parts = {p.label: p for p in template.headers}
+        part = parts[header]
+        name_part = parts.get(header + _NAME_SUFFIX)
+        if name_part is not None:
+            try:
+                check_display_name(name, field=header)
+            except InputError as error:
+                raise type(error)(
+                    f"{_columns(name_part)}{error.message}",
+                    file=template.path,
+                    line=name_part.line,
+                    field=header,
+                ) from None
+        try:
+            built = Address(display_name=name, addr_spec=address)
+        except (ValueError, IndexError, HeaderParseError):
+            raise HeaderInjectionError(
+                f"{_columns(part)}not one email address: {address[:80]!r} (the header takes "
+                "exactly one)",
+                file=template.path,
+                line=part.line,
+                field=header,
+            ) from None
+        found[header] = (name, built.addr_spec)
+        rendered[header] = str(built)
+    return found
+
+
+def _columns(part: _Part) -> str:
+    """"column rep: " — which personalization value to fix in the row."""
+    columns = ", ".join(sorted(part.variables))
+    return f"column {columns}: " if columns else ""
 
 
 def _skip_leading_comment(lines: list[str], path: Path) -> int:
