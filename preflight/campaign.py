@@ -20,6 +20,7 @@ from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
 from preflight.errors import ClaimLost, InputError
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
@@ -364,7 +365,15 @@ class CampaignRun:
 
         connection = self.connections[box.address]
         try:
-            reply = await connection.send(payload, box.address, message.recipient, before_data)
+            envelope = ascii_address(message.recipient)
+        except InputError as error:
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "failed", f"address: {error}", stamp
+            )
+            self.stats.failed += 1
+            return False
+        try:
+            reply = await connection.send(payload, box.address, envelope, before_data)
         except ClaimLost:
             # Recovered or taken by another run while this one waited on the server.
             self.stats.taken_elsewhere += 1

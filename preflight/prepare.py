@@ -31,6 +31,7 @@ from preflight.addresses import AddressChecker
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.draft import Draft
 from preflight.errors import InputError, TemplateError
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import RowRecord, iso
 from preflight.ledger.suppression import normalize_address
@@ -175,7 +176,7 @@ def build_for(
     message = build_message(
         rendered,
         from_addr=mailbox.from_header,
-        to_addr=recipient,
+        to_addr=ascii_address(recipient),
         extra_headers=config.unsubscribe.headers(recipient),
         message_id=make_message_id(mailbox.domain),
         date=when,
