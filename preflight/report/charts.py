@@ -118,8 +118,10 @@ def sends_chart(series: MailboxSends, width: int = HALF) -> str | None:
     chart.add("planned", [d.planned for d in series.days])
     chart.add(
         f"room left under the {series.plan} warm-up cap",
-        [{"value": max(d.cap - d.sent - d.planned, 0), "label": f"cap {d.cap}"}
-         for d in series.days],
+        [
+            {"value": max(d.cap - d.sent - d.planned, 0), "label": f"cap {d.cap}"}
+            for d in series.days
+        ],
         print_values=False,
     )
     return _render(chart)
@@ -129,16 +131,34 @@ def outcomes_chart(steps: list[StepOutcome], width: int = FULL) -> str | None:
     """Per step, every message's outcome: one horizontal stacked bar per step."""
     if not any(_step_total(step) for step in steps):
         return None
-    reasons = sorted({r for step in steps for r in step.bounced},
-                     key=lambda r: -sum(s.bounced.get(r, 0) for s in steps))
-    names = ["delivered", "deferred", *[f"bounced: {r}" for r in reasons],
-             "failed", "skipped", "queued", "unknown"]
-    colors = [DELIVERED, DEFERRED,
-              *[BOUNCE_SHADES[i % len(BOUNCE_SHADES)] for i in range(len(reasons))],
-              FAILED, SKIPPED, QUEUED, UNKNOWN]
+    reasons = sorted(
+        {r for step in steps for r in step.bounced},
+        key=lambda r: -sum(s.bounced.get(r, 0) for s in steps),
+    )
+    names = [
+        "delivered",
+        "deferred",
+        *[f"bounced: {r}" for r in reasons],
+        "failed",
+        "skipped",
+        "queued",
+        "unknown",
+    ]
+    colors = [
+        DELIVERED,
+        DEFERRED,
+        *[BOUNCE_SHADES[i % len(BOUNCE_SHADES)] for i in range(len(reasons))],
+        FAILED,
+        SKIPPED,
+        QUEUED,
+        UNKNOWN,
+    ]
     # An outcome no message had stays out of the chart and its legend.
-    kept = [(name, color) for name, color in zip(names, colors, strict=True)
-            if any(_outcome(step, name) for step in steps)]
+    kept = [
+        (name, color)
+        for name, color in zip(names, colors, strict=True)
+        if any(_outcome(step, name) for step in steps)
+    ]
     style = Style(**{**STYLE.to_dict(), "colors": tuple(color for _, color in kept)})
     chart = pygal.HorizontalStackedBar(
         **_config(
@@ -165,34 +185,41 @@ def _outcome(step: StepOutcome, name: str) -> int:
 
 
 def _step_total(step: StepOutcome) -> int:
-    return (step.delivered + step.deferred + sum(step.bounced.values()) + step.failed
-            + step.skipped + step.queued + step.unknown)
+    return (
+        step.delivered
+        + step.deferred
+        + sum(step.bounced.values())
+        + step.failed
+        + step.skipped
+        + step.queued
+        + step.unknown
+    )
 
 
 def bounce_rate_chart(rates: BounceRates, width: int = HALF) -> str | None:
-    """Each mailbox's hard-bounce share of its last N sends (what the brake reads) per day,
-    the brake's threshold, and complaints per day on the right-hand axis."""
-    days = sorted({p.day for m in rates.mailboxes for p in m.points} | set(rates.complaints))
+    """Each mailbox's hard-bounce share of its last N sends (what the brake reads) at the end
+    of each day, against the brake's threshold. Days before the brake can judge (fewer than
+    its minimum of sends) are drawn faded."""
+    days = sorted({p.day for m in rates.mailboxes for p in m.points})
     if not days:
         return None
     labels, major = _day_labels(days)
     colors = [MAILBOX_LINES[i % len(MAILBOX_LINES)] for i in range(len(rates.mailboxes))]
-    style = Style(**{**STYLE.to_dict(), "colors": (THRESHOLD, *colors, "#f97316")})
-    top = max([rates.threshold * 2]
-              + [p.rate or 0.0 for m in rates.mailboxes for p in m.points])
+    style = Style(**{**STYLE.to_dict(), "colors": (THRESHOLD, *colors)})
+    top = max([rates.threshold * 1.6] + [p.rate for m in rates.mailboxes for p in m.points])
     chart = pygal.Line(
         **_config(
             style=style,
             width=width,
-            height=340,
+            height=300,
             legend_at_bottom_columns=1,
-            range=(0, min(1.0, top * 1.15)),
-            order_min=-2,
+            range=(0, min(1.0, top * 1.1)),
+            y_labels=_percent_ticks(min(1.0, top * 1.1)),
             value_formatter=lambda v: f"{v:.0%}",
             x_labels_major=major,
             show_minor_x_labels=len(labels) <= 14,
             x_label_rotation=-45 if len(labels) > 14 else 0,
-            y_title=f"hard bounces in the last {rates.window} sends",
+            y_title=f"hard bounces, last {rates.window} sends",
             dots_size=3,
             allow_interruptions=True,
             classes=("pygal-chart", "report-chart", "chart-bounce-rate"),
@@ -206,15 +233,50 @@ def bounce_rate_chart(rates: BounceRates, width: int = HALF) -> str | None:
         stroke_style={"width": 2, "dasharray": "6, 4"},
     )
     for mailbox in rates.mailboxes:
-        by_day = {p.day: p.rate for p in mailbox.points}
-        chart.add(mailbox.mailbox, [by_day.get(d) for d in days])
-    if rates.complaints_total:
-        chart.add(
-            "complaints (right axis)",
-            [rates.complaints.get(d) for d in days],
-            secondary=True,
-            formatter=lambda v: f"{v:g}",
+        by_day = {p.day: p for p in mailbox.points}
+        values: list[dict[str, Any] | None] = []
+        for day in days:
+            point = by_day.get(day)
+            if point is None:
+                values.append(None)
+            elif point.armed:
+                values.append({"value": point.rate})
+            else:
+                values.append({"value": point.rate, "style": "opacity: .35"})
+        chart.add(mailbox.mailbox, values)
+    return _render(chart)
+
+
+def _percent_ticks(top: float) -> list[float]:
+    """At most about eight round percentages from 0 to ``top``."""
+    for step in (0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25):
+        if top / step <= 8:
+            break
+    count = int(top / step + 1e-9) + 1
+    return [round(i * step, 4) for i in range(count)]
+
+
+def complaints_chart(rates: BounceRates, width: int = HALF) -> str | None:
+    """Spam complaints (feedback reports) per day they arrived."""
+    if not rates.complaints_total:
+        return None
+    days = sorted(rates.complaints)
+    labels, major = _day_labels(days)
+    style = Style(**{**STYLE.to_dict(), "colors": ("#ea580c",)})
+    chart = pygal.Bar(
+        **_config(
+            style=style,
+            width=width,
+            height=200,
+            show_legend=False,
+            print_values=True,
+            x_labels_major=major,
+            y_title="complaints",
+            classes=("pygal-chart", "report-chart", "chart-complaints"),
         )
+    )
+    chart.x_labels = labels
+    chart.add("complaints", [rates.complaints[d] for d in days])
     return _render(chart)
 
 
@@ -272,4 +334,11 @@ def _lint_color(bin_: LintBin, threshold: float) -> str:
     return DELIVERED if bin_.high <= threshold / 2 else DEFERRED
 
 
-__all__ = ["bounce_rate_chart", "lint_chart", "outcomes_chart", "reasons_chart", "sends_chart"]
+__all__ = [
+    "bounce_rate_chart",
+    "complaints_chart",
+    "lint_chart",
+    "outcomes_chart",
+    "reasons_chart",
+    "sends_chart",
+]

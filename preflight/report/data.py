@@ -305,8 +305,9 @@ def _reasons(outcomes: list[tuple[str, str | None, bool | None, int]]) -> list[R
 @cache
 def _fix_table() -> dict[str, str]:
     text = files("preflight.report").joinpath("bounce_fixes.tsv").read_text(encoding="utf-8")
-    rows = csv.reader((line for line in text.splitlines() if not line.startswith("#")),
-                      delimiter="\t")
+    rows = csv.reader(
+        (line for line in text.splitlines() if not line.startswith("#")), delimiter="\t"
+    )
     return {row[0]: row[1] for row in rows if len(row) >= 2}
 
 
@@ -321,8 +322,9 @@ def reason_fix(reason: str) -> str:
 def _bounce_rates(config: CampaignConfig, ledger: Ledger, campaign: int | None) -> BounceRates:
     policy = config.policy
     boxes = {box.address: box for box in config.mailboxes}
-    windows: dict[str, deque[bool]] = {name: deque(maxlen=policy.hard_bounce_window)
-                                       for name in boxes}
+    windows: dict[str, deque[bool]] = {
+        name: deque(maxlen=policy.hard_bounce_window) for name in boxes
+    }
     days: dict[str, dict[date, RatePoint]] = {name: {} for name in boxes}
     locals_ = {name: _LocalDays(box) for name, box in boxes.items()}
     if campaign is not None:
@@ -410,8 +412,7 @@ def _lint_bins(scores: list[tuple[float, int]], threshold: float) -> list[LintBi
     for score, n in scores:
         bins[min(int(max(score, 0.0) // LINT_BIN), count - 1)] += n
     return [
-        LintBin(round(i * LINT_BIN, 2), round((i + 1) * LINT_BIN, 2), n)
-        for i, n in enumerate(bins)
+        LintBin(round(i * LINT_BIN, 2), round((i + 1) * LINT_BIN, 2), n) for i, n in enumerate(bins)
     ]
 
 

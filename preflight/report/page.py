@@ -21,8 +21,15 @@ from preflight.report import charts
 from preflight.report.data import CampaignData, StepOutcome
 
 OUTCOME_COLUMNS = (
-    "delivered", "deferred", "bounced", "failed", "skipped", "queued", "unknown",
-    "replied", "opted_out",
+    "delivered",
+    "deferred",
+    "bounced",
+    "failed",
+    "skipped",
+    "queued",
+    "unknown",
+    "replied",
+    "opted_out",
 )
 
 
@@ -61,12 +68,12 @@ def render_page(data: CampaignData) -> str:
         sends=[(s, svg(charts.sends_chart(s))) for s in data.sends],
         outcomes_svg=svg(charts.outcomes_chart(data.steps)),
         rate_svg=svg(charts.bounce_rate_chart(data.bounce_rates)),
+        complaints_svg=svg(charts.complaints_chart(data.bounce_rates)),
         reasons_svg=svg(charts.reasons_chart(data.reasons)),
         lint_svg=svg(charts.lint_chart(data.lint, data.lint_threshold)),
         outcome_columns=OUTCOME_COLUMNS,
         unarmed=[
-            m.mailbox for m in data.bounce_rates.mailboxes
-            if m.points and not m.points[-1].armed
+            m.mailbox for m in data.bounce_rates.mailboxes if m.points and not m.points[-1].armed
         ],
         outcome_value=outcome_value,
         data_json=Markup(data_json),
