@@ -3,11 +3,13 @@
 Each function takes the report's dataclasses and returns one ``<svg>`` element as text, or
 None when there is nothing to draw (the page then says "none recorded" instead of showing an
 empty frame). pygal's tooltips need a script from the web, so ``js=[]``: values that matter
-are printed on the chart and listed in the tables beside it.
+are printed on the chart and listed in the tables beside it, and pygal's configuration
+script is dropped: the page runs no script.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pygal
@@ -78,8 +80,14 @@ def _config(**options: Any) -> dict[str, Any]:
     return base
 
 
+# pygal writes each chart's configuration into an inline script for its tooltip script,
+# which the page does not load; without it the page runs no script at all. pygal escapes
+# "<" inside that configuration, so the first "</script>" is the block's own end.
+_CONFIG_SCRIPT = re.compile(r"<script[^>]*>\s*window\.pygal\b.*?</script>", re.S)
+
+
 def _render(chart: Any) -> str:
-    return str(chart.render(is_unicode=True))
+    return _CONFIG_SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
 def _day_labels(days: list[str]) -> tuple[list[str], list[str]]:

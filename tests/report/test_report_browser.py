@@ -3,13 +3,15 @@ console stays clean and the page asks the network for nothing."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from support.browser import open_offline
 from typer.testing import CliRunner
 
 from preflight.cli import app
-from report.conftest import SentCampaign
+from preflight.ledger import Ledger
+from report.conftest import BOXES, SentCampaign
 
 runner = CliRunner()
 
@@ -98,3 +100,25 @@ def test_the_browser_check_catches_requests_and_errors(tmp_path: Path) -> None:
         assert page.blocked_requests == ["http://127.0.0.1:9/x.png"]
         assert any("broken" in e for e in page.console_errors)
         assert any("undefinedFunction" in e for e in page.console_errors)
+
+
+def test_hostile_text_from_servers_stays_text(sent_campaign: SentCampaign, tmp_path: Path) -> None:
+    """A reply text or reason a remote server wrote is shown, never run or loaded."""
+    ledger = tmp_path / "hostile.sqlite3"
+    shutil.copy(sent_campaign.ledger, ledger)
+    evil = "<img src=http://127.0.0.1:9/x onerror=console.error(1)></script><script>boom()</script>"
+    with Ledger(ledger) as opened:
+        opened.pause_mailbox(BOXES[1], f"554 5.7.1 {evil}: fix `it`", "spring", "2026-01-01")
+        opened.db.execute("UPDATE messages SET reason = ? WHERE state = 'bounced'", (evil,))
+    path = _report(
+        SentCampaign(sent_campaign.campaign, ledger, sent_campaign.now, 0),
+        tmp_path / "hostile.html",
+    )
+    with open_offline(path, tmp_path / "profile") as page:
+        shown = page.evaluate("document.querySelector('#health').textContent")
+        images = page.evaluate("document.querySelectorAll('img').length")
+        scripts = page.evaluate("[...document.scripts].map(s => s.type || 'text/javascript')")
+        assert page.console_errors == [] and page.blocked_requests == []
+    assert "<script>boom()</script>" in shown
+    assert images == 0
+    assert scripts == ["application/json"]  # the numbers; the page runs no script

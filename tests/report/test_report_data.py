@@ -131,6 +131,7 @@ def test_the_page_is_self_contained(sent_campaign: SentCampaign) -> None:
     page = lxml.html.fromstring(html)
     assert not page.xpath("//link | //iframe | //object | //embed | //img")
     assert not page.xpath("//script[@src] | //*[@href] | //*[@src]")
+    assert [s.get("type") for s in page.xpath("//script")] == ["application/json"]
     assert not page.xpath("//*[@*[local-name()='href']]")  # xlink:href in the SVGs
     styles = " ".join(page.xpath("//style/text()"))
     assert "@import" not in styles and "url(" not in styles
