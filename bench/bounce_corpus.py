@@ -30,21 +30,9 @@ def evaluate(command: str, corpus: Path, repeat: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scores.json"
         done = subprocess.run(
-            [
-                sys.executable,
-                str(CORPUS_HOME / "evaluate.py"),
-                "--cmd",
-                command,
-                "--dir",
-                str(corpus),
-                "--repeat",
-                str(repeat),
-                "--json-out",
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+            [sys.executable, str(CORPUS_HOME / "evaluate.py"), "--cmd", command, "--dir",
+             str(corpus), "--repeat", str(repeat), "--json-out", str(out)],
+            capture_output=True, text=True, check=False,
         )
         if done.returncode != 0 or not out.exists():
             sys.exit(f"evaluate.py failed for {command!r}:\n{done.stdout}\n{done.stderr}")
@@ -80,15 +68,12 @@ def split_scores(corpus: Path) -> dict[str, dict[str, float]]:
     for line in (corpus / "labels.jsonl").read_text().splitlines():
         label = json.loads(line)
         first = label["records"][0]
-        accepted = {
-            a.lower()
-            for key in ("recipient", "recipient_alt")
-            for a in ([first.get(key)] if isinstance(first.get(key), str) else first.get(key) or [])
-        }
+        accepted = {a.lower() for key in ("recipient", "recipient_alt")
+                    for a in ([first.get(key)] if isinstance(first.get(key), str)
+                              else first.get(key) or [])}
         records = classify_message((corpus / label["file"]).read_bytes())
-        chosen = next(
-            (r for r in records if (r.recipient or "") in accepted), records[0] if records else None
-        )
+        chosen = next((r for r in records if (r.recipient or "") in accepted),
+                      records[0] if records else None)
         split = "held-out" if zlib.crc32(label["file"].encode()) % 4 == 0 else "dev"
         row = counts.setdefault(split, {"files": 0, "reason": 0, "status": 0, "hard": 0})
         row["files"] += 1
@@ -107,42 +92,33 @@ def main() -> None:
     if not (args.dir / "labels.jsonl").exists():
         sys.exit(f"no labeled corpus at {args.dir} (../shared must sit beside the checkout)")
 
-    ours = (
-        f"{shlex.quote(str(ROOT / '.venv' / 'bin' / 'preflight'))} bounces classify "
-        "--format jsonl {dir}"
-    )
+    ours = (f"{shlex.quote(str(ROOT / '.venv' / 'bin' / 'preflight'))} bounces classify "
+            "--format jsonl {dir}")
     sisimai = f"perl {shlex.quote(str(CORPUS_HOME / 'baselines' / 'run_sisimai4.pl'))} {{dir}}"
-    results = {
-        "preflight": evaluate(ours, args.dir, args.repeat),
-        "sisimai 4.25": evaluate(sisimai, args.dir, args.repeat),
-    }
+    results = {"preflight": evaluate(ours, args.dir, args.repeat),
+               "sisimai 4.25": evaluate(sisimai, args.dir, args.repeat)}
 
-    header = (
-        f"{'tool':<14}{'reason':>8}{'status':>8}{'hard':>8}{'rcpt R':>8}{'rcpt P':>8}"
-        f"{'wall s':>9}{'msg/s':>8}"
-    )
+    header = (f"{'tool':<14}{'reason':>8}{'status':>8}{'hard':>8}{'rcpt R':>8}{'rcpt P':>8}"
+              f"{'wall s':>9}{'msg/s':>8}")
     print(f"{args.dir}  ({args.repeat} runs each, median wall time)")
     print(header)
     for name, r in results.items():
         fl = r["file_level"]
         rc = r["recipients"] or {}
-        print(
-            f"{name:<14}{100 * fl['reason']:>8.1f}{100 * fl['status']:>8.1f}"  # type: ignore[index]
-            f"{100 * fl['hard']:>8.1f}{100 * rc.get('recall', 0):>8.1f}"  # type: ignore[index]
-            f"{100 * rc.get('precision', 0):>8.1f}{r['wall_median_s']:>9.3f}"
-            f"{r['messages_per_s']:>8.0f}"
-        )
+        print(f"{name:<14}{100 * fl['reason']:>8.1f}{100 * fl['status']:>8.1f}"  # type: ignore[index]
+              f"{100 * fl['hard']:>8.1f}{100 * rc.get('recall', 0):>8.1f}"  # type: ignore[index]
+              f"{100 * rc.get('precision', 0):>8.1f}{r['wall_median_s']:>9.3f}"
+              f"{r['messages_per_s']:>8.0f}")
     ratio = results["sisimai 4.25"]["wall_median_s"] / results["preflight"]["wall_median_s"]  # type: ignore[operator]
     print(f"preflight is {ratio:.2f}x the speed of sisimai 4.25 (wall time, CLI, same run)")
     library = in_process(args.dir, args.repeat)
     files = results["preflight"]["files"]
-    print(f"library alone (in-process, no start-up): {library:.3f} s, {files / library:.0f} msg/s")  # type: ignore[operator]
+    print(f"library alone (in-process, no start-up): {library:.3f} s, "
+          f"{files / library:.0f} msg/s")  # type: ignore[operator]
     for split, row in sorted(split_scores(args.dir).items()):
         n = row["files"]
-        print(
-            f"{split:<9} {int(n):>4} files  reason {100 * row['reason'] / n:5.1f}  "
-            f"status {100 * row['status'] / n:5.1f}  hard {100 * row['hard'] / n:5.1f}"
-        )
+        print(f"{split:<9} {int(n):>4} files  reason {100 * row['reason'] / n:5.1f}  "
+              f"status {100 * row['status'] / n:5.1f}  hard {100 * row['hard'] / n:5.1f}")
 
 
 if __name__ == "__main__":
