@@ -9,7 +9,7 @@ day, because caps count per local day.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # The attempt outcomes the hard-bounce brake counts (see MessagesMixin.recent_hard_flags).
@@ -39,31 +39,54 @@ class ReportMixin:
             )
         ]
 
-    def outcome_counts(self, campaign: int) -> list[tuple[str, str | None, bool | None, int]]:
-        """(state, reason, hard, count) over the campaign's messages."""
+    def message_groups(
+        self, campaign: int
+    ) -> list[tuple[str, str, str | None, bool | None, bool, float | None, int]]:
+        """(mailbox, state, reason, hard, attempted, lint score to 0.1, count): one scan of
+        the campaign's messages that every per-state, per-reason and lint count sums up."""
         return [
-            (row[0], row[1], None if row[2] is None else bool(row[2]), int(row[3]))
+            (
+                row[0],
+                row[1],
+                row[2],
+                None if row[3] is None else bool(row[3]),
+                bool(row[4]),
+                None if row[5] is None else float(row[5]),
+                int(row[6]),
+            )
             for row in self.db.execute(
-                "SELECT state, reason, hard, COUNT(*) FROM messages WHERE campaign_id = ?"
-                " GROUP BY state, reason, hard",
+                "SELECT mailbox, state, reason, hard, attempts > 0, ROUND(lint_score, 1),"
+                " COUNT(*) FROM messages WHERE campaign_id = ? GROUP BY 1, 2, 3, 4, 5, 6",
                 (campaign,),
             )
         ]
 
-    def brake_history(self, mailboxes: Sequence[str]) -> Iterator[tuple[str, str, bool]]:
-        """(mailbox, started_at, hard bounce?) of every completed attempt of these
-        mailboxes, oldest first: the sequence the hard-bounce brake reads, all campaigns."""
+    def brake_by_hour(
+        self, mailboxes: Sequence[str], window: int
+    ) -> list[tuple[str, str, int, int]]:
+        """(mailbox, UTC hour, hard bounces, sends) in each mailbox's last ``window``
+        completed attempts (all campaigns: what the hard-bounce brake reads) as they stood
+        after the hour's last attempt, one row per hour with attempts, oldest first."""
         if not mailboxes:
-            return iter(())
+            return []
         marks = ",".join("?" * len(mailboxes))
         outcomes = ",".join("?" * len(BRAKE_OUTCOMES))
-        cursor = self.db.execute(
-            "SELECT mailbox, started_at, (outcome = 'bounced' AND COALESCE(hard, 0) = 1)"
-            f" FROM attempts WHERE mailbox IN ({marks}) AND outcome IN ({outcomes})"
-            " ORDER BY id",
-            (*mailboxes, *BRAKE_OUTCOMES),
-        )
-        return ((row[0], row[1], bool(row[2])) for row in cursor)
+        frame = f"ROWS BETWEEN {int(window) - 1} PRECEDING AND CURRENT ROW"
+        return [
+            (row[0], row[1], int(row[2]), int(row[3]))
+            for row in self.db.execute(
+                "SELECT mailbox, hour, hits, sends FROM (SELECT mailbox,"
+                " substr(started_at, 1, 13) AS hour,"
+                " SUM(CASE WHEN outcome = 'bounced' AND hard = 1 THEN 1 ELSE 0 END)"
+                f" OVER (PARTITION BY mailbox ORDER BY id {frame}) AS hits,"
+                f" COUNT(*) OVER (PARTITION BY mailbox ORDER BY id {frame}) AS sends,"
+                " ROW_NUMBER() OVER (PARTITION BY mailbox, substr(started_at, 1, 13)"
+                " ORDER BY id DESC) AS latest"
+                f" FROM attempts WHERE mailbox IN ({marks}) AND outcome IN ({outcomes}))"
+                " WHERE latest = 1 ORDER BY mailbox, hour",
+                (*mailboxes, *BRAKE_OUTCOMES),
+            )
+        ]
 
     def daily_complaints(self, campaign: int) -> list[tuple[str, int]]:
         """(UTC day, complaints) from the feedback reports matched to the campaign's sends."""
@@ -77,28 +100,14 @@ class ReportMixin:
             )
         ]
 
-    def sent_lint_scores(self, campaign: int) -> list[tuple[float, int]]:
-        """(lint score to one decimal, count) of the messages that went to a server."""
-        return [
-            (float(row[0]), int(row[1]))
-            for row in self.db.execute(
-                "SELECT ROUND(lint_score, 1), COUNT(*) FROM messages WHERE campaign_id = ?"
-                " AND attempts > 0 AND lint_score IS NOT NULL GROUP BY 1 ORDER BY 1",
-                (campaign,),
-            )
-        ]
-
-    def first_attempts(self, campaign: int) -> dict[str, str]:
-        """mailbox -> the campaign's first attempt from it (UTC ISO-8601)."""
-        return {
-            row[0]: row[1]
-            for row in self.db.execute(
-                "SELECT a.mailbox, MIN(a.started_at) FROM attempts a"
-                " JOIN messages m ON m.id = a.message_row WHERE m.campaign_id = ?"
-                " GROUP BY a.mailbox",
-                (campaign,),
-            )
-        }
+    def first_attempt(self, campaign: int, mailbox: str) -> str | None:
+        """The campaign's first attempt from ``mailbox`` (UTC ISO-8601), or None."""
+        row = self.db.execute(
+            "SELECT a.started_at FROM attempts a JOIN messages m ON m.id = a.message_row"
+            " WHERE a.mailbox = ? AND m.campaign_id = ? ORDER BY a.started_at LIMIT 1",
+            (mailbox, campaign),
+        ).fetchone()
+        return row[0] if row else None
 
     def pause_rows(self) -> list[PauseRow]:
         return [

@@ -9,7 +9,6 @@ the inbox import fills those) are ``None``, which the report shows as "none reco
 from __future__ import annotations
 
 import csv
-from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -156,12 +155,17 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
     )
     plan = plan_campaign(config, queue, start=now, ledger=ledger, until=now + PLAN_HORIZON)
     planned = {(box, day): n for day, counts in plan.per_day.items() for box, n in counts.items()}
-    counts = ledger.state_counts(campaign) if campaign is not None else {}
+    groups = ledger.message_groups(campaign) if campaign is not None else []
     per_mailbox: dict[str, dict[str, int]] = {}
-    for (box, state), n in counts.items():
-        per_mailbox.setdefault(box, {s: 0 for s in STATES})[state] = n
-    totals = {s: sum(n for (_, st), n in counts.items() if st == s) for s in STATES}
-    outcomes = ledger.outcome_counts(campaign) if campaign is not None else []
+    outcomes: dict[tuple[str, str | None, bool | None], int] = {}
+    scores: dict[float, int] = {}
+    for box, state, reason, hard, attempted, score, n in groups:
+        per_mailbox.setdefault(box, dict.fromkeys(STATES, 0))[state] += n
+        outcomes[(state, reason, hard)] = outcomes.get((state, reason, hard), 0) + n
+        if attempted and score is not None:
+            scores[score] = scores.get(score, 0) + n
+    totals = {s: sum(counts[s] for counts in per_mailbox.values()) for s in STATES}
+    outcome_rows = [(state, reason, hard, n) for (state, reason, hard), n in outcomes.items()]
     notes = []
     if campaign is None:
         notes.append("nothing has been prepared or sent yet: the charts show the plan")
@@ -179,15 +183,12 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
         suppressed=ledger.campaign_suppressed(campaign) if campaign is not None else 0,
         next_retry=ledger.next_retry_at(campaign) if campaign is not None else None,
         sends=_sends(config, ledger, campaign, planned),
-        steps=[_step("first message", outcomes)],
+        steps=[_step("first message", outcome_rows)],
         bounce_rates=_bounce_rates(config, ledger, campaign),
         health=_health(boxes, ledger, campaign),
-        reasons=_reasons(outcomes),
+        reasons=_reasons(outcome_rows),
         lint_threshold=config.lint.threshold,
-        lint=_lint_bins(
-            ledger.sent_lint_scores(campaign) if campaign is not None else [],
-            config.lint.threshold,
-        ),
+        lint=_lint_bins(sorted(scores.items()), config.lint.threshold),
         plan=PlanSummary(
             start=now.isoformat(timespec="seconds"),
             scheduled=plan.scheduled,
@@ -322,18 +323,12 @@ def reason_fix(reason: str) -> str:
 def _bounce_rates(config: CampaignConfig, ledger: Ledger, campaign: int | None) -> BounceRates:
     policy = config.policy
     boxes = {box.address: box for box in config.mailboxes}
-    windows: dict[str, deque[bool]] = {
-        name: deque(maxlen=policy.hard_bounce_window) for name in boxes
-    }
     days: dict[str, dict[date, RatePoint]] = {name: {} for name in boxes}
-    locals_ = {name: _LocalDays(box) for name, box in boxes.items()}
     if campaign is not None:
-        for name, started, hard in ledger.brake_history(list(boxes)):
-            window = windows[name]
-            window.append(hard)
-            count = len(window)
-            hits = sum(window)
-            days[name][locals_[name].of(started)] = RatePoint(
+        locals_ = {name: _LocalDays(box) for name, box in boxes.items()}
+        # Hours come oldest first: the last hour of a local day holds the day's end state.
+        for name, hour, hits, count in ledger.brake_by_hour(list(boxes), policy.hard_bounce_window):
+            days[name][locals_[name].of(hour)] = RatePoint(
                 "", hits / count, hits, count, count >= policy.hard_bounce_min_sends
             )
     complaints = dict(ledger.daily_complaints(campaign)) if campaign is not None else {}
@@ -363,14 +358,17 @@ def _health(
     boxes: dict[str, MailboxConfig], ledger: Ledger, campaign: int | None
 ) -> list[MailboxHealth]:
     pauses = {row.mailbox: row for row in ledger.pause_rows()}
-    first = ledger.first_attempts(campaign) if campaign is not None else {}
+    first = {
+        name: ledger.first_attempt(campaign, name) if campaign is not None else None
+        for name in boxes
+    }
     result = []
     for name, box in boxes.items():
         pause = pauses.get(name)
         if pause is not None:
             why, fix = split_pause_reason(pause)
             result.append(MailboxHealth(name, "paused", why, pause.paused_at, fix))
-        elif name in first:
+        elif first[name] is not None:
             result.append(MailboxHealth(name, "active", "sending", first[name], None))
         else:
             result.append(
