@@ -4,6 +4,7 @@ agree, a campaign only planned shows its plan, and the page loads nothing from a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import lxml.html
@@ -203,3 +204,19 @@ def test_pause_reasons_split_into_why_and_fix(stored: str, why: str, fix: str) -
     got_why, got_fix = split_pause_reason(PauseRow("a@b.example", stored, None, "2026-01-01"))
     assert got_why == why
     assert got_fix.startswith(fix) and "--unpause" in got_fix
+
+
+def test_the_plan_stops_at_its_horizon_and_counts_the_rest(planned_campaign: Path) -> None:
+    from datetime import timedelta
+
+    from preflight.campaign import plan_campaign
+
+    config = load_campaign(planned_campaign)
+    queue = [(i, f"person{i}@buyer{i % 9}.example") for i in range(ROWS)]
+    start = datetime.combine(config.mailboxes[0].warmup_start, time(0), UTC)
+    whole = plan_campaign(config, queue, start=start)
+    cut = plan_campaign(config, queue, start=start, until=start + timedelta(days=2, seconds=-1))
+    assert whole.scheduled == ROWS and whole.after_until == 0
+    # Two mailboxes on a 4, 6, ... a day ramp: two days hold 2 * (4 + 6) messages.
+    assert cut.scheduled == 20 and cut.after_until == ROWS - 20 and cut.unscheduled == 0
+    assert cut.per_day == {d: c for d, c in whole.per_day.items() if d in cut.per_day}
