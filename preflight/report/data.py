@@ -160,11 +160,13 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
     outcomes: dict[tuple[str, str | None, bool | None], int] = {}
     scores: dict[float, int] = {}
     for box, state, reason, hard, attempted, score, n in groups:
-        per_mailbox.setdefault(box, dict.fromkeys(STATES, 0))[state] += n
+        counts = per_mailbox.setdefault(box, dict.fromkeys(STATES, 0))
+        counts[state] = counts.get(state, 0) + n  # a state added later is counted too
         outcomes[(state, reason, hard)] = outcomes.get((state, reason, hard), 0) + n
         if attempted and score is not None:
             scores[score] = scores.get(score, 0) + n
-    totals = {s: sum(counts[s] for counts in per_mailbox.values()) for s in STATES}
+    names = list(STATES) + sorted({s for c in per_mailbox.values() for s in c} - set(STATES))
+    totals = {s: sum(c.get(s, 0) for c in per_mailbox.values()) for s in names}
     outcome_rows = [(state, reason, hard, n) for (state, reason, hard), n in outcomes.items()]
     notes = []
     if campaign is None:
