@@ -22,9 +22,10 @@ def report(
 ) -> None:
     """Write the campaign report: one HTML file with charts that opens offline.
 
-    Sends per day against each mailbox's warm-up cap, outcomes, the hard-bounce rate against
-    the brake, each mailbox's health and fix, the top bounce reasons and the lint scores of
-    what was sent. A campaign that was only planned shows its plan.
+    Sends per day against each mailbox's warm-up cap, outcomes, the hard-bounce
+    rate against the brake, each mailbox's health and fix, the top bounce reasons
+    and the lint scores of what was sent. A campaign only planned shows its plan.
+    `preflight status CAMPAIGN --format json` prints the same numbers.
 
     Example: preflight report campaign.toml -o report.html
     """

@@ -4,6 +4,7 @@ agree, a campaign only planned shows its plan, and the page loads nothing from a
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -220,3 +221,16 @@ def test_the_plan_stops_at_its_horizon_and_counts_the_rest(planned_campaign: Pat
     # Two mailboxes on a 4, 6, ... a day ramp: two days hold 2 * (4 + 6) messages.
     assert cut.scheduled == 20 and cut.after_until == ROWS - 20 and cut.unscheduled == 0
     assert cut.per_day == {d: c for d, c in whole.per_day.items() if d in cut.per_day}
+
+
+def test_the_report_goes_beside_the_campaign_by_default(
+    sent_campaign: SentCampaign, tmp_path: Path
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(sent_campaign.campaign.parent, folder)
+    campaign = (folder / "campaign.toml").rename(folder / "autumn.toml")
+    result = runner.invoke(app, ["report", str(campaign), "--ledger", str(sent_campaign.ledger)])
+    assert result.exit_code == 0, result.output
+    written = folder / "autumn-report.html"
+    assert result.output.strip() == f"wrote {written}"
+    assert "<title>spring — preflight campaign report</title>" in written.read_text("utf-8")
