@@ -288,7 +288,8 @@ def _step(name: str, outcomes: list[tuple[str, str | None, bool | None, int]]) -
         bounced=dict(sorted(bounced.items(), key=lambda item: (-item[1], item[0]))),
         failed=by_state.get("failed", 0),
         skipped=by_state.get("skipped", 0),
-        queued=by_state.get("queued", 0),
+        # A claimed message is held by a run that has not reached DATA yet: still to send.
+        queued=by_state.get("queued", 0) + by_state.get("claimed", 0),
         unknown=by_state.get("unknown", 0) + by_state.get("sending", 0),
     )
 
