@@ -16,6 +16,15 @@ from dataclasses import dataclass
 BRAKE_OUTCOMES = ("sent", "bounced", "deferred", "failed")
 
 
+# A message preflight tried to deliver: told by its state (and, for a failure, by a server's
+# reply code: a message that could not be built failed without one), not by the attempts
+# counter, which a recipient refused before DATA does not always raise.
+_REACHED_A_SERVER = (
+    "(state IN ('sent', 'bounced', 'deferred', 'unknown', 'sending')"
+    " OR (state = 'failed' AND reply_code IS NOT NULL))"
+)
+
+
 @dataclass(frozen=True)
 class PauseRow:
     mailbox: str
@@ -42,8 +51,9 @@ class ReportMixin:
     def message_groups(
         self, campaign: int
     ) -> list[tuple[str, str, str | None, bool | None, bool, float | None, int]]:
-        """(mailbox, state, reason, hard, attempted, lint score to 0.1, count): one scan of
-        the campaign's messages that every per-state, per-reason and lint count sums up."""
+        """(mailbox, state, reason, hard, tried to deliver, lint score to 0.1, count): one
+        scan of the campaign's messages that every per-state, per-reason and lint count sums
+        up."""
         return [
             (
                 row[0],
@@ -55,8 +65,9 @@ class ReportMixin:
                 int(row[6]),
             )
             for row in self.db.execute(
-                "SELECT mailbox, state, reason, hard, attempts > 0, ROUND(lint_score, 1),"
-                " COUNT(*) FROM messages WHERE campaign_id = ? GROUP BY 1, 2, 3, 4, 5, 6",
+                f"SELECT mailbox, state, reason, hard, {_REACHED_A_SERVER},"
+                " ROUND(lint_score, 1), COUNT(*) FROM messages WHERE campaign_id = ?"
+                " GROUP BY 1, 2, 3, 4, 5, 6",
                 (campaign,),
             )
         ]
