@@ -82,6 +82,8 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
+    after_until: int = 0
 
 
 def plan_campaign(
@@ -91,8 +93,13 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    until: datetime | None = None,
 ) -> Plan:
-    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
+    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
+
+    With ``until``, the simulation stops at that moment (a report's horizon): what would go
+    later is counted in ``after_until``, not in ``unscheduled``.
+    """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     for seq, recipient in recipients:
@@ -100,9 +107,14 @@ def plan_campaign(
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
+    horizon = until.timestamp() if until is not None else None
+    after_until = 0
     while True:
         pick = dispatcher.next(now)
         if pick is None:
+            break
+        if horizon is not None and pick.when > horizon:
+            after_until = len(dispatcher) + 1
             break
         dispatcher.record(pick, pick.when)
         now = pick.when
@@ -118,8 +130,9 @@ def plan_campaign(
         first=_dt(first),
         finish=_dt(last),
         scheduled=scheduled,
-        unscheduled=len(dispatcher),
+        unscheduled=0 if after_until else len(dispatcher),
         paused=sorted(dispatcher.paused),
+        after_until=after_until,
     )
 
 

@@ -30,6 +30,7 @@ COMMAND_FAMILIES: dict[str, str] = {
     "plan": "send",
     "send": "send",
     "status": "send",
+    "report": "report",
     "demo": "send",
     "bounces": "bounces",
 }

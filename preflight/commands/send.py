@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +29,11 @@ from preflight.terminal import visible_line
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
 )
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+
 
 LedgerOption = Annotated[
     Path | None,
@@ -417,12 +424,25 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
         console.print(f"next retry due {retry}")
 
 
-def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
+def status(
+    campaign: CampaignArgument,
+    ledger: LedgerOption = None,
+    output_format: Annotated[
+        StatusFormat,
+        typer.Option("--format", help="text, or json: every number of `preflight report`."),
+    ] = StatusFormat.text,
+) -> None:
     """Sent / queued / deferred / bounced / suppressed, per mailbox.
 
-    Example: preflight status campaign.toml
+    Example: preflight status campaign.toml --format json
     """
     config, opened = _open(campaign, ledger)
+    if output_format is StatusFormat.json:
+        from preflight.report.data import gather
+
+        with opened:
+            typer.echo(json.dumps(gather(config, opened).to_json(), ensure_ascii=False, indent=2))
+        return
     with opened:
         campaign_id = opened.find_campaign(config.name)
         if campaign_id is None:

@@ -21,6 +21,7 @@ from preflight.ledger.bounces import BouncesMixin
 from preflight.ledger.guard import GuardedConnection
 from preflight.ledger.leases import LeasesMixin
 from preflight.ledger.messages import MessagesMixin
+from preflight.ledger.report import ReportMixin
 from preflight.ledger.suppression import SuppressionMixin
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -38,7 +39,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin):
+class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None, *, busy_seconds: float = 30.0) -> None:
