@@ -22,11 +22,12 @@ from preflight.clock import Clock
 from preflight.contacts import ContactGate
 from preflight.errors import ClaimLost, InputError
 from preflight.followups import send_days_after
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.outcomes import Failure, apply_failure
-from preflight.policy import hard_bounce_brake
+from preflight.policy import hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
@@ -95,6 +96,8 @@ class Plan:
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
     steps: list[StepForecast] = field(default_factory=list)
+    # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
+    after_until: int = 0
 
 
 def plan_campaign(
@@ -104,8 +107,13 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    until: datetime | None = None,
 ) -> Plan:
-    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
+    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
+
+    With ``until``, the simulation stops at that moment (a report's horizon): what would go
+    later is counted in ``after_until``, not in ``unscheduled``.
+    """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     # Row ids of the simulation: the seq for first mails; follow-ups get ids past them, and
@@ -118,9 +126,14 @@ def plan_campaign(
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
+    horizon = until.timestamp() if until is not None else None
+    after_until = 0
     while True:
         pick = dispatcher.next(now)
         if pick is None:
+            break
+        if horizon is not None and pick.when > horizon:
+            after_until = len(dispatcher) + 1
             break
         dispatcher.record(pick, pick.when)
         now = pick.when
@@ -154,9 +167,10 @@ def plan_campaign(
         first=_dt(first),
         finish=_dt(last),
         scheduled=scheduled,
-        unscheduled=len(dispatcher),
+        unscheduled=0 if after_until else len(dispatcher),
         paused=sorted(dispatcher.paused),
         steps=steps,
+        after_until=after_until,
     )
 
 
@@ -437,7 +451,15 @@ class CampaignRun:
 
         connection = self.connections[box.address]
         try:
-            reply = await connection.send(payload, box.address, message.recipient, before_data)
+            envelope = ascii_address(message.recipient)
+        except InputError as error:
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "failed", f"address: {error}", stamp
+            )
+            self.stats.failed += 1
+            return False
+        try:
+            reply = await connection.send(payload, box.address, envelope, before_data)
         except ClaimLost:
             # Recovered or taken by another run while this one waited on the server.
             self.stats.taken_elsewhere += 1
@@ -534,6 +556,16 @@ class CampaignRun:
                 state="sent", code=reply.code, status=reply.status, text=reply.text
             )
             self.stats.sent += 1
+        elif refuses_our_syntax(reply.code, reply.text, reply.stage):
+            result = AttemptResult(
+                state="failed",
+                code=reply.code,
+                status=reply.status,
+                text=reply.text,
+                detail=f"the server refused the message's format ({reply}): preflight's or "
+                "the template's fault, the address is not charged",
+            )
+            self.stats.failed += 1
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from datetime import UTC, datetime
@@ -18,13 +19,25 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from preflight.errors import MailboxError, UsageError
+from preflight.terminal import visible_line
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
 )
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+    # With --leads: one line per person.
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+
 
 LedgerOption = Annotated[
     Path | None,
@@ -228,16 +241,20 @@ def send(
                 config, opened, template, dry_run, now=datetime.now(UTC), limit=limit
             )
             _print_validation(console, summary)
-            console.print(f"dry run: wrote {written} .eml files to {dry_run}")
+            console.print(f"dry run: wrote {written} .eml files to {dry_run}", markup=False)
             return
         session = SendSession(
-            config, opened, SystemClock(), request, notes=lambda line: err.print(line)
+            config,
+            opened,
+            SystemClock(),
+            request,
+            notes=lambda line: err.print(visible_line(line), markup=False),
         )
         readiness = session.prepare()
         _print_validation(console, readiness.validation)
         _print_follow_ups(console, readiness.follow_ups)
         for box in readiness.unpaused:
-            console.print(f"unpaused {box}")
+            console.print(f"unpaused {box}", markup=False)
         if resend_unknown:
             console.print(f"{readiness.requeued} 'unknown' messages queued again")
         if not readiness.pending:
@@ -328,7 +345,7 @@ def _progress_table(stats: Any) -> Table:
     if stats.next_send:
         table.add_row("next send", f"{stats.next_send:%Y-%m-%d %H:%M:%S} UTC")
     if stats.last:
-        table.add_row("last", stats.last)
+        table.add_row("last", Text(visible_line(stats.last)))
     table.add_row("", "Ctrl-C stops after the message in flight")
     return table
 
@@ -349,9 +366,9 @@ def _print_validation(console: Console, summary: Any) -> None:
             "those rows only"
         )
     for line in summary.examples:
-        console.print(f"  skipped {line}", markup=False)
+        console.print(f"  skipped {visible_line(line)}", markup=False)
     for line in summary.warning_examples:
-        console.print(f"  warning {line}", markup=False)
+        console.print(f"  warning {visible_line(line)}", markup=False)
     _print_contact_skips(console, summary.contact_skips)
 
 
@@ -360,7 +377,7 @@ def _print_contact_skips(console: Console, skips: list[str]) -> None:
     if skips:
         console.print(f"{len(skips)} people not contacted again:")
     for line in skips:
-        console.print(f"  skipped {line}", markup=False)
+        console.print(f"  skipped {visible_line(line)}", markup=False)
 
 
 def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
@@ -384,7 +401,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
             "--resend-unknown after checking)[/yellow]"
         )
     for box, reason in stats.paused.items() if show_paused else ():
-        console.print(f"[red]paused {box}[/red]: {reason}", markup=True)
+        console.print(f"[red]paused {box}[/red]: {escape(visible_line(reason))}", markup=True)
     if stats.stopped:
         console.print("stopped; run the same command again to resume")
     elif stats.limit_reached:
@@ -413,16 +430,10 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     ours = {b.address for b in config.mailboxes}
     for box, reason in ledger.paused_mailboxes().items():
         if box in ours:
-            console.print(f"paused {box}: {reason}", markup=False)
+            console.print(f"paused {box}: {visible_line(reason)}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {retry}")
-
-
-class LeadsFormat(StrEnum):
-    table = "table"
-    jsonl = "jsonl"
-    csv = "csv"
 
 
 def status(
@@ -432,15 +443,32 @@ def status(
         bool, typer.Option("--leads", help="One line per person: step, state, last event, next.")
     ] = False,
     output_format: Annotated[
-        LeadsFormat, typer.Option("--format", help="With --leads: table, jsonl or csv.")
-    ] = LeadsFormat.table,
+        StatusFormat,
+        typer.Option(
+            "--format",
+            help="text, or json: every number of `preflight report`; with --leads: "
+            "table, jsonl or csv.",
+        ),
+    ] = StatusFormat.text,
 ) -> None:
     """Sent / queued / deferred / bounced / suppressed, per mailbox; or, with --leads, per
     person: the step reached, the state, the last event and its time, the next send.
 
+    Example: preflight status campaign.toml --format json
     Example: preflight status campaign.toml --leads --format csv
     """
+    per_person = (StatusFormat.table, StatusFormat.jsonl, StatusFormat.csv)
+    if leads and output_format is StatusFormat.json:
+        raise UsageError("with --leads, use --format table, jsonl or csv", field="--format")
+    if not leads and output_format in per_person:
+        raise UsageError(f"--format {output_format} needs --leads", field="--format")
     config, opened = _open(campaign, ledger)
+    if output_format is StatusFormat.json:
+        from preflight.report.data import gather
+
+        with opened:
+            typer.echo(json.dumps(gather(config, opened).to_json(), ensure_ascii=False, indent=2))
+        return
     with opened:
         campaign_id = opened.find_campaign(config.name)
         if campaign_id is None:
@@ -454,20 +482,21 @@ def status(
         _print_status(_console(), opened, config, campaign_id)
 
 
-def _print_leads(ledger: Any, config: Any, campaign_id: int, output_format: LeadsFormat) -> None:
+def _print_leads(
+    ledger: Any, config: Any, campaign_id: int, output_format: StatusFormat
+) -> None:
     import csv
-    import json
 
     from preflight.leads import campaign_leads
     from preflight.recipients import safe_csv_row
 
     people = campaign_leads(config, ledger, campaign_id)
     columns = ("address", "step", "state", "last_event", "last_event_at", "next_send")
-    if output_format is LeadsFormat.jsonl:
+    if output_format is StatusFormat.jsonl:
         for lead in people:
             sys.stdout.write(json.dumps(lead.as_dict(), ensure_ascii=False) + "\n")
         return
-    if output_format is LeadsFormat.csv:
+    if output_format is StatusFormat.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         for lead in people:
@@ -529,9 +558,10 @@ def demo(
     )
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
-    console.print(f"ledger: {result.ledger}")
+    console.print(f"ledger: {result.ledger}", markup=False)
     console.print(
-        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}"
+        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}",
+        markup=False,
     )
 
 
