@@ -162,3 +162,14 @@ async def test_contacts_show_and_export_hold_the_whole_history(
     assert len(jsonl.output.splitlines()) == 3
     missing = runner.invoke(app, ["contacts", "show", "nobody@x.example", "--ledger", str(ledger)])
     assert missing.exit_code == 2 and "knows nobody" in missing.output
+
+
+def test_status_formats_belong_to_their_mode(tmp_path: Path) -> None:
+    campaign = tmp_path / "c.toml"
+    campaign.write_text("", encoding="utf-8")
+    for args, message in (
+        (["--format", "csv"], "--format csv needs --leads"),
+        (["--leads", "--format", "json"], "with --leads, use --format table, jsonl or csv"),
+    ):
+        result = runner.invoke(app, ["status", str(campaign), *args])
+        assert result.exit_code == 2 and message in result.output, result.output
