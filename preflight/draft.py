@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preflight.errors import DraftError
+from preflight.lint.charsets import looks_misdecoded, mail_codec, sniff_html
 from preflight.lint.htmlview import HtmlView, analyse_html
 from preflight.lint.text import CJK_RE, words
 
@@ -33,6 +34,12 @@ MAX_MIME_PARTS = 500  # MIME parts looked at; any beyond are ignored
 MAX_MIME_DEPTH = 20  # multipart nesting followed
 MAX_TEXT_CHARS = 1_000_000  # plain text analysed
 MAX_HEADER_CHARS = 10_000  # one decoded header value
+# The stdlib parser costs a few microseconds per line and more per header line and MIME part,
+# so a draft under the size limit built of millions of short lines (15 million "X:" headers in
+# 45 MB) would take a minute and gigabytes. These are refused before parsing, counted in C.
+MAX_LINES = 2_000_000  # a 64 MB draft of base64 attachments has under 900,000
+MAX_HEADER_LINES = 100_000  # lines shaped like a header field, in all header blocks
+MAX_BOUNDARY_LINES = 50_000  # lines starting with "--" (MIME boundaries)
 
 _WS_RE = re.compile(r"[ \t\r\n]")
 
@@ -212,6 +219,7 @@ def read_draft(path: str | Path) -> Draft:
         raise DraftError("the file is empty", file=path)
     if data.startswith(b"From ") and b"\n" in data:
         data = data.split(b"\n", 1)[1]  # an mbox separator line is not a header
+    _check_shape(data, path)
     try:
         msg = email.message_from_bytes(data)
     except RecursionError:  # the stdlib parser recurses once per nested multipart
@@ -225,6 +233,30 @@ def _too_big(path: Path) -> DraftError:
     return DraftError(
         f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send", file=path
     )
+
+
+_HEADER_LINE_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}:", re.M)
+
+
+def _check_shape(data: bytes, path: Path) -> None:
+    """Refuse shapes that would make the stdlib parser run away (see ``MAX_LINES``)."""
+    lines = data.count(b"\n")
+    if lines > MAX_LINES:
+        raise DraftError(f"{lines:,} lines: over the limit of {MAX_LINES:,} for a draft", file=path)
+    # A colon count is an upper bound of header lines; only past the cap count them properly
+    # (subn counts without keeping the matches).
+    if data.count(b":") > MAX_HEADER_LINES:
+        headers = _HEADER_LINE_RE.subn(b"", data)[1]
+        if headers > MAX_HEADER_LINES:
+            raise DraftError(
+                f"{headers:,} header-like lines: over the limit of {MAX_HEADER_LINES:,}", file=path
+            )
+    boundaries = data.count(b"\n--")
+    if boundaries > MAX_BOUNDARY_LINES:
+        raise DraftError(
+            f"{boundaries:,} MIME boundary lines: over the limit of {MAX_BOUNDARY_LINES:,}",
+            file=path,
+        )
 
 
 def _is_special(fh: BinaryIO) -> bool:
@@ -243,27 +275,24 @@ def decode_header_value(value: object) -> str:
     text = str(value)[:MAX_HEADER_CHARS]
     if "=?" in text:
         try:
-            text = str(make_header(decode_header(text)))
+            chunks = decode_header(text)
+            if all(mail_codec(charset) for _, charset in chunks if charset):
+                text = str(make_header(chunks))
+            else:  # punycode and the like are no mail charset: never decode with them
+                text = _decode_words_leniently(chunks)
         except (LookupError, ValueError, email.errors.MessageError):
-            text = _decode_words_leniently(text)
+            text = _decode_words_leniently(decode_header(text))
     return text.replace("\r", "").replace("\n", " ")
 
 
-def _decode_words_leniently(text: str) -> str:
+def _decode_words_leniently(chunks: list[tuple[bytes | str, str | None]]) -> str:
     parts = []
-    for chunk, charset in decode_header(text):
+    for chunk, charset in chunks:
         if isinstance(chunk, bytes):
-            parts.append(_decode_bytes(chunk, charset))
+            parts.append(chunk.decode(mail_codec(charset) or "latin-1", errors="replace"))
         else:
             parts.append(chunk)
     return "".join(parts)
-
-
-def _decode_bytes(data: bytes, charset: str | None) -> str:
-    try:
-        return data.decode(charset or "latin-1", errors="replace")
-    except (LookupError, ValueError):  # a charset name with NUL or non-ASCII is ValueError
-        return data.decode("latin-1", errors="replace")
 
 
 def _read_headers(draft: Draft, msg: email.message.Message) -> None:
@@ -386,12 +415,20 @@ def _part_text(part: email.message.Message, draft: Draft) -> str:
     if raw is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    charset = part.get_content_charset() or "us-ascii"
-    try:
-        text = raw.decode(charset, errors="replace")
-    except LookupError:
+    charset = part.get_content_charset()
+    codec = mail_codec(charset)
+    if codec is None:
         draft.mime_problems.append(f"unknown charset {charset!r}")
-        text = raw.decode("latin-1", errors="replace")
+        text = None
+    else:
+        text = raw.decode(codec, errors="replace")
+    if part.get_content_type() == "text/html" and (text is None or looks_misdecoded(text)):
+        sniffed, used = sniff_html(raw, codec)
+        if text is not None and used and used != codec:
+            draft.mime_problems.append(f"HTML declared as {charset!r} but written in {used}")
+        text = sniffed
+    elif text is None:
+        text = raw.decode("latin-1")
     return text.replace("\r\n", "\n")
 
 
