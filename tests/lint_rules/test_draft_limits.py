@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from hostile.helpers import HEAD, bounded, single
+
 from preflight.draft import (
     MAX_BOUNDARY_LINES,
     MAX_DRAFT_BYTES,
