@@ -37,10 +37,11 @@ class PhraseList:
         self._anchored: list[tuple[str, str, float]] = []  # (anchor word, phrase, weight)
         self._cjk: list[tuple[str, float]] = []
         for phrase, weight in self.weights.items():
-            if CJK_RE.search(phrase):
+            if CJK_RE.search(phrase):  # no spaces between words: a substring match
                 self._cjk.append((phrase, weight))
             else:
                 anchor = max(_TOKEN_RE.findall(phrase) or [phrase], key=len)
+                # A token "mixes" scripts only inside CJK runs, which never get here.
                 self._anchored.append((anchor, phrase, weight))
 
     def find(self, text: str) -> list[PhraseHit]:
@@ -72,12 +73,12 @@ class PhraseList:
         return found
 
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_TOKEN_RE = re.compile(r"[^\W_]+")  # words of any script (Cyrillic, Arabic, accented Latin)
 
 
 @lru_cache(maxsize=8)
 def _indexed(text: str) -> tuple[str, frozenset[str]]:
-    """Normalised text and its set of ASCII words (cached: several lists search one text)."""
+    """Normalised text and its set of words (cached: several lists search one text)."""
     norm = normalise(text)
     return norm, frozenset(_TOKEN_RE.findall(norm))
 
@@ -92,13 +93,26 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split())  # str.split beats a regex sub several times
 
 
+def phrase_files(kind: str, languages: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """The ``{kind}_{language}.txt`` lists for these languages, English always included.
+
+    English is in every list set: exporters and buyers mix it into mail in any language.
+    """
+    wanted = sorted(set(languages) | {"en"})
+    return tuple(
+        f"{kind}_{language}.txt"
+        for language in wanted
+        if data_file(f"{kind}_{language}.txt").exists()
+    )
+
+
 @cache
 def phrase_list(*names: str) -> PhraseList:
     """Load and merge weighted phrase files from ``preflight/lint/data``."""
     entries: dict[str, float] = {}
     for name in names:
         for number, raw in enumerate(data_file(name).read_text("utf-8").splitlines(), 1):
-            line = raw.split("#", 1)[0].strip()
+            line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
             if not line:
                 continue
             weight, _, phrase = line.partition(" ")
@@ -250,3 +264,44 @@ class Keyed:
                 if match and (best is None or match.start() < best.start()):
                     best = match
         return best
+
+
+@cache
+def language_patterns(name: str) -> dict[str, tuple[str, ...]]:
+    """A ``LANG REGEX  # source`` data file: the patterns of each language code."""
+    found: dict[str, list[str]] = {}
+    for number, raw in enumerate(data_file(name).read_text("utf-8").splitlines(), 1):
+        line = re.split(r"\s+#\s", raw, maxsplit=1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        language, _, pattern = line.partition(" ")
+        try:
+            re.compile(pattern)
+        except re.error as exc:  # a shipped data file is broken: a bug, say where
+            raise ValueError(f"{name}:{number}: {exc}") from exc
+        found.setdefault(language, []).append(pattern.strip())
+    return {language: tuple(patterns) for language, patterns in found.items()}
+
+
+@cache
+def any_language_regex(name: str, flags: int = 0) -> re.Pattern[str]:
+    """One regex matching any pattern of any language in a ``LANG REGEX`` data file."""
+    patterns = [p for group in language_patterns(name).values() for p in group]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+@cache
+def languages_regex(name: str, languages: frozenset[str], flags: int = 0) -> re.Pattern[str]:
+    """The patterns of these languages and English in a ``LANG REGEX`` data file, as one."""
+    table = language_patterns(name)
+    patterns = [p for lang in sorted(languages | {"en"}) for p in table.get(lang, ())]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+def opens_like_letter(body: str) -> bool:
+    """Does the body open with a salutation ("Dear Anna,", "Sehr geehrte", "您好")?"""
+    for line in body[:2000].split("\n"):
+        line = line.strip()
+        if line:
+            return bool(any_language_regex("salutations.txt", re.IGNORECASE).match(line))
+    return False

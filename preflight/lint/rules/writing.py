@@ -10,9 +10,12 @@ from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
 from preflight.lint.text import reading_ease
 
+# Merge fields of the common tools: {{ name }} (Jinja, Mailchimp's Handlebars), {% ... %},
+# [First Name], %FIRSTNAME%, *|FNAME|* (Mailchimp), ${name}. A bare "}}" is code, not a field.
 _PLACEHOLDER = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\[\s*(?:first|last|full|company|your|recipient|contact)[ _]?"
-    r"(?:name|company)?\s*\]|%[A-Za-z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}",
+    r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\s*\}\}|\{%.{0,80}?%\}|"
+    r"\[\s*(?:first|last|full|company|your|recipient|contact|customer|client)[ _]?"
+    r"(?:name|company)?\s*\]|%[A-Z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}",
     re.I,
 )
 _PLACEHOLDER_MARKS = ("{", "}", "[", "%", "*|")
@@ -57,19 +60,34 @@ def _personalization(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _placeholders(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for where, text in (
+    found: list[str] = []
+    where: Location | None = None
+    for part, text in (
         (Location(part="header", header="Subject"), draft.subject),
         (Location(part="text"), draft.text),
         (Location(part="html"), draft.html_view.visible_text if draft.html_view else ""),
     ):
-        match = (
-            _PLACEHOLDER.search(text) if any(m in text for m in _PLACEHOLDER_MARKS) else None
-        ) or _EMPTY_GREETING.search(text[:400])  # "Hi ," / "Dear,": the name came out empty
+        if not any(m in text for m in _PLACEHOLDER_MARKS):
+            continue
+        for match in _PLACEHOLDER.finditer(text[:200_000]):
+            if where is None:
+                line = draft.line_of(text, match.start()) if part.part != "header" else None
+                where = Location(part=part.part, line=line, header=part.header)
+            found.append(match.group(0).strip())
+    if found and where is not None:
+        unique = list(dict.fromkeys(found))
+        listed = ", ".join(f'"{p}"' for p in unique[:20])
+        yield Hit(f"leftover placeholders: {listed}", where)
+
+
+def _empty_greeting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for part, text in ((Location(part="text"), draft.text), (Location(part="html"), draft.body)):
+        match = _EMPTY_GREETING.search(text[:400])  # "Hi ," / "Dear,": the name came out empty
         if match:
-            line = draft.line_of(text, match.start()) if where.part != "header" else None
+            line = draft.line_of(text, match.start())
             yield Hit(
-                f'leftover placeholder "{match.group(0).strip()}"',
-                Location(part=where.part, line=line, header=where.header),
+                f'greeting without a name: "{match.group(0).strip()}" (an empty merge field?)',
+                Location(part=part.part, line=line),
             )
             return
 
@@ -113,8 +131,8 @@ RULES = [
     Rule(
         "WRT704",
         "leftover-placeholder",
-        'Leftover placeholders ("{{", "[First Name]", "Hi ,").',
-        2.0,
+        'Leftover merge fields ("{{ name }}", "[First Name]", "%NAME%").',
+        5.0,
         Severity.ERROR,
         "Fill in every placeholder before sending.",
         _placeholders,
@@ -123,9 +141,18 @@ RULES = [
         "WRT705",
         "generic-greeting",
         'A generic greeting ("Dear Sir/Madam", "Dear Friend").',
-        0.7,
+        1.5,
         Severity.WARNING,
         "Greet the person by name.",
         _generic_greeting,
+    ),
+    Rule(
+        "WRT706",
+        "empty-greeting",
+        'A greeting without a name ("Hi ,"): an empty merge field.',
+        1.5,
+        Severity.WARNING,
+        "Check the name column of every row; greet by name or with a neutral opening.",
+        _empty_greeting,
     ),
 ]
