@@ -27,7 +27,7 @@ from typing import BinaryIO
 from preflight.errors import DraftError
 from preflight.lint.charsets import looks_misdecoded, mail_codec, sniff_html
 from preflight.lint.htmlview import HtmlView, analyse_html
-from preflight.lint.language import identify
+from preflight.lint.language import identify, scripts_present
 from preflight.lint.quotes import split_quoted
 from preflight.lint.text import CJK_RE, words
 
@@ -155,11 +155,12 @@ class Draft:
 
     @cached_property
     def languages(self) -> frozenset[str]:
-        """Languages of the plain-text and the HTML part (each identified once, cached)."""
+        """Languages of the plain-text and the HTML part (each identified once, cached), and
+        of any Han, Cyrillic or Arabic text they contain."""
         found = {self.language}
         if self.has_text and self.html_view and self.html_view.visible_text:
             found.add(identify(self.html_view.visible_text))
-        return frozenset(found)
+        return frozenset(found) | scripts_present(self.all_text[:20_000])
 
     @cached_property
     def unique_web_links(self) -> list[Link]:
@@ -477,7 +478,8 @@ _TEXT_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECA
 
 # "RE:", "AW:" (de), "RV:" (es), "TR:" (fr), "R:" (it), "回复:" and forwards in our languages.
 REPLY_PREFIX = re.compile(
-    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|tr|enc|ynt|ilt|رد|回复|答复|转发)\s*(?:\[\d+\])?\s*[:：]", re.I
+    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|tr|enc|ynt|ilt|رد|回复|答复|转发)\s*(?:\[\d+\])?\s*[:：]",
+    re.I,
 )
 
 

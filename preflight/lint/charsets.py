@@ -10,6 +10,7 @@ which runs only on that error path, so the hot path never imports bs4.
 from __future__ import annotations
 
 import codecs
+import warnings
 from functools import cache, lru_cache
 
 from preflight.resources import data_file
@@ -52,7 +53,9 @@ def sniff_html(raw: bytes, declared: str | None) -> tuple[str, str | None]:
     """Decode HTML whose declared charset is wrong or unknown: (text, charset used)."""
     from bs4 import UnicodeDammit  # only here: bs4 costs tens of milliseconds to import
 
-    dammit = UnicodeDammit(raw[: 1 << 20], [declared] if declared else [], is_html=True)
+    with warnings.catch_warnings():  # bs4 warns on stderr when it had to replace characters
+        warnings.simplefilter("ignore")
+        dammit = UnicodeDammit(raw[: 1 << 20], [declared] if declared else [], is_html=True)
     used = dammit.original_encoding
     if dammit.unicode_markup is None or (used and mail_codec(used) is None):
         return raw.decode("latin-1"), None

@@ -272,10 +272,7 @@ def _emit(
 ) -> None:
     _, _, size, is_hidden, is_low = style
     if is_hidden:
-        if (
-            not view.visible_started
-            and len(view.preheader_text) + len(text) <= MAX_PREHEADER_CHARS
-        ):
+        if not view.visible_started and len(view.preheader_text) + len(text) <= MAX_PREHEADER_CHARS:
             view.preheader_text += text
         else:
             hidden.append(text)

@@ -36,6 +36,21 @@ def _identifier():  # type: ignore[no-untyped-def]
     return identifier
 
 
+def scripts_present(text: str) -> frozenset[str]:
+    """Languages whose script appears in ``text`` at all (a Chinese line in an English mail).
+
+    Their phrases cannot match text without their script, so adding them costs nothing and
+    catches the mixed mail exporters write.
+    """
+    if text.isascii():
+        return frozenset()
+    return frozenset(
+        code
+        for regex, code in ((_HAN, "zh"), (_CYRILLIC, "ru"), (_ARABIC, "ar"))
+        if regex.search(text)
+    )
+
+
 @lru_cache(maxsize=64)
 def identify(text: str) -> str:
     """The language code of ``text`` (one of :data:`LANGUAGES`); the default when unsure."""

@@ -215,37 +215,6 @@ def registered_domain(host: str) -> str:
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "gen"})
 
 
-_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
-
-
-@lru_cache(maxsize=50_000)
-def syllables(word: str) -> int:
-    """Vowel groups, less a silent final "e": within a syllable or so of a dictionary."""
-    count = len(_VOWEL_GROUPS.findall(word))
-    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
-        count -= 1
-    return max(count, 1)
-
-
-_SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
-
-
-def reading_ease(text: str) -> float | None:
-    """Flesch reading ease (higher is easier), None for text too short to judge.
-
-    The textstat formula, computed here: textstat 0.7's English syllable count loads NLTK's
-    cmudict, downloading it on first use (a linter must never touch the network), and
-    importing it costs a third of a second per run.
-    """
-    text = text[:800]  # enough to judge (about 130 words), and bounded
-    word_list = [w.lower() for w in words(text)]
-    if len(word_list) < 10:
-        return None
-    sentences = max(len(_SENTENCE_END.findall(text)), 1)
-    total = sum(syllables(w) for w in word_list)
-    return 206.835 - 1.015 * len(word_list) / sentences - 84.6 * total / len(word_list)
-
-
 class Keyed:
     """Regexes each guarded by a literal that must occur first (in lower-case text).
 

@@ -92,7 +92,9 @@ def _is_ip(host: str) -> bool:
 
 def _ip_link(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     found = list(
-        dict.fromkeys(host for link in draft.links if (host := url_host(link.href)) and _is_ip(host))
+        dict.fromkeys(
+            host for link in draft.links if (host := url_host(link.href)) and _is_ip(host)
+        )
     )
     if found:
         first = next(link for link in draft.links if url_host(link.href) == found[0])

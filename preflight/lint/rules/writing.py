@@ -8,7 +8,7 @@ from typing import Any
 
 from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import reading_ease
+from preflight.lint.readability import readability
 
 # Merge fields of the common tools: {{ name }} (Jinja, Mailchimp's Handlebars), {% ... %},
 # [First Name], %FIRSTNAME%, *|FNAME|* (Mailchimp), ${name}. A bare "}}" is code, not a field.
@@ -46,9 +46,12 @@ def _readability(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     body = draft.body[:_MAX_READ]
     if draft.word_count < options["min_words"]:
         return
-    score = reading_ease(body)
-    if score is not None and score < options["min_flesch"]:
-        yield Hit(f"hard to read (Flesch reading ease {score:.0f})", Location(part=draft.body_part))
+    result = readability(body, draft.language)
+    if result is not None and result.score < options["min_score"]:
+        yield Hit(
+            f"hard to read ({result.formula} {result.score:.0f}, language {draft.language})",
+            Location(part=draft.body_part),
+        )
 
 
 def _personalization(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -112,12 +115,12 @@ RULES = [
     Rule(
         "WRT702",
         "readability",
-        "Hard to read (low Flesch reading ease).",
+        "Hard to read by the language's own formula (Flesch, Amstad, Fernández Huerta, …).",
         0.2,
         Severity.INFO,
         "Use shorter sentences and plainer words.",
         _readability,
-        {"min_words": 50, "min_flesch": 30.0},
+        {"min_words": 50, "min_score": 30.0},
     ),
     Rule(
         "WRT703",
