@@ -10,6 +10,7 @@ which runs only on that error path, so the hot path never imports bs4.
 from __future__ import annotations
 
 import codecs
+import logging
 import warnings
 from functools import cache, lru_cache
 
@@ -49,9 +50,16 @@ def looks_misdecoded(text: str) -> bool:
     return bad > 0 and bad * 1000 >= _WRONG_CHARSET_PER_MILLE * max(len(text), 1)
 
 
+_QUIET = logging.NullHandler()
+
+
 def sniff_html(raw: bytes, declared: str | None) -> tuple[str, str | None]:
     """Decode HTML whose declared charset is wrong or unknown: (text, charset used)."""
     from bs4 import UnicodeDammit  # only here: bs4 costs tens of milliseconds to import
+
+    # UnicodeDammit logs "Some characters could not be decoded" through logging; with no
+    # handler configured Python prints it on stderr, in the middle of lint's output.
+    logging.getLogger("bs4.dammit").addHandler(_QUIET)
 
     with warnings.catch_warnings():  # bs4 warns on stderr when it had to replace characters
         warnings.simplefilter("ignore")

@@ -93,12 +93,13 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split())  # str.split beats a regex sub several times
 
 
-def phrase_files(kind: str, languages: frozenset[str] | set[str]) -> tuple[str, ...]:
+@cache
+def phrase_files(kind: str, languages: frozenset[str]) -> tuple[str, ...]:
     """The ``{kind}_{language}.txt`` lists for these languages, English always included.
 
     English is in every list set: exporters and buyers mix it into mail in any language.
     """
-    wanted = sorted(set(languages) | {"en"})
+    wanted = sorted(languages | {"en"})
     return tuple(
         f"{kind}_{language}.txt"
         for language in wanted
@@ -259,12 +260,68 @@ def any_language_regex(name: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
+_LITERAL = re.compile(r"[^\W\d_][\w' ]{2,}")
+_GROUP_OF_LITERALS = re.compile(r"\(\?:((?:[\w' ]+\|)*[\w' ]+)\)")
+
+
+def _guards(pattern: str) -> tuple[str, ...] | None:
+    """Literals one of which must occur (lower-cased) for ``pattern`` to match, if it has any.
+
+    A pattern that starts with a word ("unsubscri", "no longer ...") or with a group of plain
+    alternatives ("(?:reply|respond)...") can only match where one of them occurs; ``in`` on
+    a string is C code, so most patterns are skipped on most drafts without running them.
+    A pattern with a top-level "|" gets no guard (its other branches start elsewhere).
+    """
+    if _has_top_level_bar(pattern):
+        return None
+    group = _GROUP_OF_LITERALS.match(pattern)
+    if group and pattern[group.end() : group.end() + 1] not in ("?", "*", "{"):
+        return tuple(alt.lower() for alt in group.group(1).split("|"))
+    literal = _LITERAL.match(pattern)
+    if literal and pattern[literal.end() : literal.end() + 1] not in ("?", "*", "{"):
+        return (literal.group(0).lower(),)
+    return None
+
+
+def _has_top_level_bar(pattern: str) -> bool:
+    depth, escaped = 0, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+class GuardedPatterns:
+    """Regexes tried one by one, each only when one of its guard literals occurs."""
+
+    def __init__(self, patterns: list[str], flags: int) -> None:
+        self._patterns = [(_guards(p), re.compile(p, flags)) for p in patterns]
+
+    def search(self, text: str, lower: str) -> re.Match[str] | None:
+        """First pattern that matches ``text`` (``lower`` is ``text.lower()``)."""
+        for guards, regex in self._patterns:
+            if guards is not None and not any(g in lower for g in guards):
+                continue
+            if match := regex.search(text):
+                return match
+        return None
+
+
 @cache
-def languages_regex(name: str, languages: frozenset[str], flags: int = 0) -> re.Pattern[str]:
-    """The patterns of these languages and English in a ``LANG REGEX`` data file, as one."""
+def language_matcher(name: str, languages: frozenset[str], flags: int = 0) -> GuardedPatterns:
+    """The patterns of these languages and English in a ``LANG REGEX`` data file."""
     table = language_patterns(name)
-    patterns = [p for lang in sorted(languages | {"en"}) for p in table.get(lang, ())]
-    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+    return GuardedPatterns(
+        [p for lang in sorted(languages | {"en"}) for p in table.get(lang, ())], flags
+    )
 
 
 def opens_like_letter(body: str) -> bool:

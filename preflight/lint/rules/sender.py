@@ -9,7 +9,7 @@ from typing import Any
 
 from preflight.draft import Draft, address_domain
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import languages_regex, money_amounts, registered_domain, word_set
+from preflight.lint.text import language_matcher, money_amounts, registered_domain, word_set
 
 _FROM = Location(part="header", header="From")
 _REPLY_TO = Location(part="header", header="Reply-To")
@@ -80,7 +80,7 @@ def _no_unsubscribe(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if "list-unsubscribe" in draft.headers:
         return
     tail = draft.all_text_lower[-options["tail_chars"] :]
-    if not languages_regex("opt_out.txt", draft.languages, re.IGNORECASE).search(tail):
+    if not language_matcher("opt_out.txt", draft.languages, re.IGNORECASE).search(tail, tail):
         yield Hit(
             "no List-Unsubscribe header and no opt-out sentence", Location(part=draft.body_part)
         )
@@ -88,7 +88,7 @@ def _no_unsubscribe(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _no_postal(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     tail = draft.all_text[-options["tail_chars"] :]  # the signature is last
-    if languages_regex("postal.txt", draft.languages).search(tail):
+    if language_matcher("postal.txt", draft.languages).search(tail, tail.lower()):
         return
     yield Hit("no postal address found", Location(part=draft.body_part))
 
