@@ -202,7 +202,10 @@ def build_for(
         date=when,
     )
     draft = Draft.from_message(
-        message, f"{template.name} [{recipient}]", personalization=rendered.personalization
+        message,
+        f"{template.name} [{recipient}]",
+        personalization=rendered.personalization,
+        follow_up=thread is not None,
     )
     return message, draft
 
