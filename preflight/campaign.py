@@ -163,6 +163,8 @@ class RunStats:
     failed: int = 0
     unknown: int = 0
     skipped: int = 0
+    # Deferrals whose message was attempted again in the same run (counted again there).
+    retried: int = 0
     recovered_unknown: int = 0
     paused: dict[str, str] = field(default_factory=dict)
     # Mailboxes this run paused (the user must act before they send again).
@@ -219,6 +221,8 @@ class CampaignRun:
         self._hard: dict[str, deque[bool]] = {}
         self._connect_failures: dict[str, int] = {}
         self._soft: dict[int, int] = {}
+        # Rows deferred in this run, to count a later retry of one message only once.
+        self._deferred_rows: set[int] = set()
 
     def _progress(self) -> None:
         if self.on_progress is not None:
@@ -373,6 +377,9 @@ class CampaignRun:
             "started_at": iso(started),
             "now": iso(now),
         }
+        if message.row_id in self._deferred_rows:
+            self._deferred_rows.discard(message.row_id)
+            self.stats.retried += 1
         if reply.uncertain:
             result = AttemptResult(state="unknown", text=reply.text, detail=reply.text)
             self.stats.unknown += 1
@@ -402,6 +409,8 @@ class CampaignRun:
                 self._soft[message.row_id] = soft_so_far + 1
             # The decision's states are RunStats counters of the same name.
             setattr(self.stats, decision.state, getattr(self.stats, decision.state) + 1)
+            if decision.state == "deferred":
+                self._deferred_rows.add(message.row_id)
             if decision.suppress:
                 self.ledger.suppress(
                     message.recipient,

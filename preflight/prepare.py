@@ -144,7 +144,11 @@ class Validation:
         else:
             self.skipped_other += 1
         if len(self.examples) < _KEEP_EXAMPLES:
-            self.examples.append(f"line {outcome.line} {outcome.recipient}: {outcome.detail}")
+            # A duplicate is not a skipped message: the first row of that mailbox is sent.
+            kind = "duplicate" if outcome.state == "duplicate" else "skipped"
+            self.examples.append(
+                f"{kind} line {outcome.line} {outcome.recipient}: {outcome.detail}"
+            )
 
 
 def check_columns(config: CampaignConfig, template: Template) -> None:

@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 
 from preflight.errors import MailboxError, PreflightError, UsageError
+from preflight.wording import plural
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
@@ -342,10 +343,10 @@ def _print_validation(console: Console, summary: Any) -> None:
     low = "-" if summary.score_min is None else f"{summary.score_min:g}"
     high = "-" if summary.score_max is None else f"{summary.score_max:g}"
     console.print(
-        f"{summary.rows} rows: {summary.queued} pass, {summary.skipped} skipped "
+        f"{plural(summary.rows, 'row')}: {summary.queued} pass, {summary.skipped} skipped "
         f"(address {summary.skipped_address}, lint {summary.skipped_lint}, "
-        f"other {summary.skipped_other}), {summary.duplicates} duplicates, "
-        f"{summary.warnings} with warnings; lint scores {low}..{high}"
+        f"other {summary.skipped_other}), {plural(summary.duplicates, 'duplicate')} of a row "
+        f"above (not sent twice), {summary.warnings} with warnings; lint scores {low}..{high}"
     )
     if summary.stopped_at_limit:
         console.print(
@@ -353,21 +354,30 @@ def _print_validation(console: Console, summary: Any) -> None:
             "those rows only"
         )
     for line in summary.examples:
-        console.print(f"  skipped {line}", markup=False)
+        console.print(f"  {line}", markup=False)
     for line in summary.warning_examples:
         console.print(f"  warning {line}", markup=False)
 
 
 def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
+    # Counted by message (each once, in the state it ended this run in), so the parts add up
+    # to the messages this run handled; a deferral that was retried shows as its retry count.
+    deferred = stats.deferred - stats.retried
     parts = [
         f"sent {stats.sent}",
-        f"deferred {stats.deferred}",
+        f"deferred {deferred}",
         f"bounced {stats.bounced}",
         f"failed {stats.failed}",
     ]
     if stats.unknown:
         parts.append(f"unknown {stats.unknown}")
-    console.print("this run: " + ", ".join(parts))
+    if stats.skipped:
+        parts.append(f"skipped {stats.skipped}")
+    handled = stats.sent + deferred + stats.bounced + stats.failed + stats.unknown + stats.skipped
+    line = f"this run: {plural(handled, 'message')}: " + ", ".join(parts)
+    if stats.retried:
+        line += f" ({plural(stats.retried, 'deferred attempt')} retried in this run)"
+    console.print(line)
     if stats.recovered_unknown:
         console.print(
             f"[yellow]{stats.recovered_unknown} messages were interrupted mid-send "
@@ -375,7 +385,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
             "--resend-unknown after checking)[/yellow]"
         )
     for box, reason in stats.paused.items() if show_paused else ():
-        console.print(f"[red]paused {box}[/red]: {reason}", markup=True)
+        console.print(f"[red]paused sending mailbox {box}[/red]: {reason}", markup=True)
     if stats.stopped:
         console.print("stopped; run the same command again to resume")
     elif stats.limit_reached:
@@ -404,7 +414,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     ours = {b.address for b in config.mailboxes}
     for box, reason in ledger.paused_mailboxes().items():
         if box in ours:
-            console.print(f"paused {box}: {reason}", markup=False)
+            console.print(f"paused sending mailbox {box}: {reason}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {retry}")
@@ -427,24 +437,58 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
 
 
 def demo(
-    ledger: LedgerOption = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Write the demo's ledger here and keep it (its inbox folder goes beside it). "
+            "Default: a temporary folder, removed at the end.",
+        ),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary folder to look inside.")
+    ] = False,
     speed: Annotated[
         float, typer.Option(help="Virtual seconds per real second.", min=1.0)
     ] = 43200.0,
 ) -> None:
     """Run the whole flow on this machine: a local SMTP sink, the sample list, a warm-up plan.
 
-    Nothing leaves 127.0.0.1. Prints what happened and where the ledger is.
+    Nothing leaves 127.0.0.1. Prints what happened; with --keep or --ledger also where the
+    ledger is and how to look inside.
 
-    Example: preflight demo
+    Example: preflight demo --keep
     """
+    import shutil
+    import tempfile
+    import time
+
     from preflight.demo import DEMO_DIR, run_demo
 
     console = _console()
     console.print(
         f"starting a local SMTP sink on 127.0.0.1 with scripted replies; clock x{speed:g}"
     )
-    result = asyncio.run(run_demo(ledger, speed=speed))
+    scratch = None if ledger is not None else Path(tempfile.mkdtemp(prefix="preflight-demo-"))
+    began = time.monotonic()
+    try:
+        result = asyncio.run(run_demo(ledger or scratch / "ledger.sqlite3", speed=speed))
+        _report_demo(console, result)
+        console.print(f"took {time.monotonic() - began:.1f} s of real time")
+        if scratch is None or keep:
+            console.print(f"ledger: {result.ledger}")
+            console.print(
+                f"look inside: preflight status --ledger {result.ledger} "
+                f"{DEMO_DIR / 'campaign.toml'}"
+            )
+        else:
+            console.print("the demo's ledger and inbox were removed; keep them with --keep")
+    finally:
+        if scratch is not None and not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report_demo(console: Console, result: Any) -> None:
     _print_validation(console, result.validation)
     console.print(
         f"virtual time {result.virtual_start:%a %Y-%m-%d %H:%M} → "
@@ -452,19 +496,17 @@ def demo(
         "(send windows Mon-Fri 09:00-17:00 Europe/Berlin)"
     )
     _print_run(console, result.stats)
-    console.print(f"the sink accepted {result.delivered} messages")
     late = result.late_bounces
     console.print(
-        f"bounce messages that arrived later in {result.inbox}: {late.messages} read, "
+        f"the sink accepted {plural(result.delivered, 'message')}; "
+        f"{plural(late.messages, 'bounce message')} arrived later in the inbox: "
         f"{late.matched} matched to sends, {late.hard} hard, {late.soft} soft",
         markup=False,
     )
+    final = ", ".join(f"{state} {count}" for state, count in result.final_states.items())
+    console.print(f"in the ledger now: {final}")
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
-    console.print(f"ledger: {result.ledger}")
-    console.print(
-        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}"
-    )
 
 
 def register(app: typer.Typer) -> None:
