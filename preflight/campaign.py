@@ -172,6 +172,9 @@ class RunStats:
     next_send: datetime | None = None
     next_retry: datetime | None = None
     stopped: bool = False
+    # The signal that stopped the run (SIGINT, SIGTERM), 0 when none; set by the caller
+    # that installed the handlers.
+    stopped_by: int = 0
     limit_reached: bool = False
     last: str = ""
     slowed: set[str] = field(default_factory=set)

@@ -191,6 +191,8 @@ def send(
     with opened:
         for box in config.mailboxes:
             box.password()  # fail now, naming the variable, not halfway through
+        if not unpause and dry_run is None:
+            _refuse_all_paused(config, opened)
         template = load_template(config.template)
         check_columns(config, template)
         now = datetime.now(UTC)
@@ -199,7 +201,7 @@ def send(
                 config, opened, template, dry_run, now=now, limit=limit
             )
             _print_validation(console, summary)
-            console.print(f"dry run: wrote {written} .eml files to {dry_run}")
+            console.print(f"dry run: wrote {plural(written, '.eml file')} to {dry_run}")
             return
         if not offline:
             _domain_gate(config, force, err)
@@ -244,6 +246,10 @@ def send(
         )
         _print_run(console, stats, show_paused=False)
         _print_status(console, opened, config, campaign_id)
+        if stats.stopped_by:
+            # Like other command-line tools: 128 + the signal, so cron jobs and scripts see
+            # that the run did not finish (the message above says how to resume).
+            raise typer.Exit(128 + stats.stopped_by)
         if stats.paused_now:
             # The user must act (a password, TLS, the list, the content): one line on stderr
             # and a failing exit code, so a script or cron job notices.
@@ -268,9 +274,15 @@ async def _run(
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    stopped_by: list[int] = []
+
+    def on_signal(number: int) -> None:
+        stopped_by.append(number)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, int(sig))
     live: Live | None = None
     if console.is_terminal:
         live = Live(console=console, refresh_per_second=4, transient=True)
@@ -293,7 +305,9 @@ async def _run(
         stop=stop,
     )
     try:
-        return await run.run()
+        stats = await run.run()
+        stats.stopped_by = stopped_by[0] if stopped_by else 0
+        return stats
     finally:
         if live is not None:
             live.stop()
@@ -317,6 +331,18 @@ def _progress_table(stats: Any) -> Table:
         table.add_row("last", stats.last)
     table.add_row("", "Ctrl-C stops after the message in flight")
     return table
+
+
+def _refuse_all_paused(config: Any, ledger: Any) -> None:
+    """Every mailbox paused: nothing can go out, so say that first, not after validating."""
+    paused = ledger.paused_mailboxes()
+    ours = [box.address for box in config.mailboxes]
+    if ours and all(address in paused for address in ours):
+        raise MailboxError(
+            "every sending mailbox of this campaign is paused, nothing can be sent: "
+            + "; ".join(f"{address}: {paused[address]}" for address in ours)
+            + " (fix that, then run send again with --unpause)"
+        )
 
 
 def _domain_gate(config: Any, force: bool, err: Console) -> None:
@@ -350,8 +376,8 @@ def _print_validation(console: Console, summary: Any) -> None:
     )
     if summary.stopped_at_limit:
         console.print(
-            f"validation stopped at --limit after {summary.rows} rows: the counts above cover "
-            "those rows only"
+            f"validation stopped at --limit after {plural(summary.rows, 'row')}: the counts "
+            "above cover those rows only"
         )
     for line in summary.examples:
         console.print(f"  {line}", markup=False)
