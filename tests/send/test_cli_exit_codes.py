@@ -141,3 +141,23 @@ Subject: Fittings
 
 --B--
 """
+
+
+def test_send_with_dns_unreachable_says_so_not_that_the_domain_fails(
+    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # receives the questions, never answers
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("PREFLIGHT_NAMESERVER", address)
+        result = CliRunner().invoke(
+            app, ["send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes"])
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "fails SPF" not in result.stderr and "fix the DNS records" not in result.stderr
+    assert f"the DNS server {address} did not answer" in result.stderr
+    assert "--offline" in result.stderr
+    assert len(sink.received) == 0
