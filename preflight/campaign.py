@@ -26,11 +26,24 @@ from preflight.policy import decide, hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
-from preflight.smtp import MailboxConnection, MailboxMisconfigured, MailboxUnavailable, SmtpReply
+from preflight.smtp import (
+    ConnectionRefused,
+    MailboxConnection,
+    MailboxMisconfigured,
+    MailboxUnavailable,
+    SmtpReply,
+)
 from preflight.templates import Template
+from preflight.wording import local_time
 
 # A mailbox that cannot be reached is retried after these delays, then paused.
 CONNECT_BACKOFF = (60.0, 300.0, 900.0, 3600.0)
+# A refused connection early in a run is almost always a wrong host, port or security
+# setting: retry it quickly, and pause when it is still refused within the first minute.
+REFUSED_RETRY = 5.0
+REFUSED_WINDOW = 60.0
+# A wait at least this long is an event worth a line (window, cap); shorter ones are pacing.
+WAIT_NOTICE = 120.0
 
 
 # -- scheduling -------------------------------------------------------------------------------
@@ -175,6 +188,9 @@ class RunStats:
     # The signal that stopped the run (SIGINT, SIGTERM), 0 when none; set by the caller
     # that installed the handlers.
     stopped_by: int = 0
+    # Events that change what happens (cannot connect, retrying at T, paused, waiting for the
+    # send window until T, daily cap reached until T), oldest first, one line each.
+    events: list[str] = field(default_factory=list)
     limit_reached: bool = False
     last: str = ""
     slowed: set[str] = field(default_factory=set)
@@ -226,6 +242,8 @@ class CampaignRun:
         self._soft: dict[int, int] = {}
         # Rows deferred in this run, to count a later retry of one message only once.
         self._deferred_rows: set[int] = set()
+        self._started = 0.0
+        self._last_wait = ""
 
     def _progress(self) -> None:
         if self.on_progress is not None:
@@ -233,6 +251,7 @@ class CampaignRun:
 
     async def run(self) -> RunStats:
         now = self.clock.now()
+        self._started = now.timestamp()
         for mailbox in self.config.mailboxes:
             mailbox.password()  # a missing variable stops the run before anything is sent
         self.stats.recovered_unknown = self.ledger.recover_interrupted(self.campaign, iso(now))
@@ -272,6 +291,7 @@ class CampaignRun:
                 if pick is None:
                     break
                 self.stats.next_send = _dt(pick.when)
+                self._notice_wait(dispatcher, pick)
                 self._progress()
                 if not await self.clock.sleep_until(_dt(pick.when) or now, self.stop):
                     dispatcher.put_back(pick.message)
@@ -336,7 +356,7 @@ class CampaignRun:
             dispatcher.put_back(message)
             return False
         except MailboxUnavailable as error:
-            self._unreachable(dispatcher, pick, str(error))
+            self._unreachable(dispatcher, pick, error)
             return False
         self._connect_failures[box.address] = 0
         dispatcher.record(pick, started.timestamp())
@@ -443,18 +463,45 @@ class CampaignRun:
         self.ledger.pause_mailbox(mailbox, reason, self.config.name, iso(self.clock.now()))
         self.stats.paused[mailbox] = reason
         self.stats.paused_now[mailbox] = reason
+        self._event(f"paused sending mailbox {mailbox}: {reason}")
 
-    def _unreachable(self, dispatcher: Dispatcher, pick: Pick, error: str) -> None:
+    def _event(self, line: str) -> None:
+        self.stats.events.append(line)
+        self.stats.last = line
+
+    def _local(self, mailbox: str, when: float) -> str:
+        """A moment in the mailbox's own time zone, in the one format the output uses."""
+        return local_time(when, self.config.mailbox(mailbox).window.tz)
+
+    def _notice_wait(self, dispatcher: Dispatcher, pick: Pick) -> None:
+        now = self.clock.now().timestamp()
+        if pick.when - now < WAIT_NOTICE:
+            return
+        reason = dispatcher.mailboxes[pick.mailbox].wait_reason(now)
+        line = f"{pick.mailbox}: {reason} until {self._local(pick.mailbox, pick.when)}"
+        if line != self._last_wait:
+            self._last_wait = line
+            self._event(line)
+
+    def _unreachable(self, dispatcher: Dispatcher, pick: Pick, error: MailboxUnavailable) -> None:
         mailbox = pick.mailbox
         failures = self._connect_failures.get(mailbox, 0)
         self._connect_failures[mailbox] = failures + 1
         dispatcher.put_back(pick.message)
-        if failures >= len(CONNECT_BACKOFF):
+        now = self.clock.now().timestamp()
+        if isinstance(error, ConnectionRefused) and now - self._started < REFUSED_WINDOW:
+            if failures >= 1:
+                self._pause(dispatcher, mailbox, f"{error} (refused {failures + 1} times in "
+                            "the first minute)")
+                return
+            wait = REFUSED_RETRY
+        elif failures >= len(CONNECT_BACKOFF):
             self._pause(dispatcher, mailbox, f"{error} (gave up after {failures + 1} tries)")
             return
-        wait = CONNECT_BACKOFF[failures]
-        dispatcher.mailboxes[mailbox].hold_until(self.clock.now().timestamp() + wait)
-        self.stats.last = f"{mailbox}: {error}; retrying in {wait:g} s"
+        else:
+            wait = CONNECT_BACKOFF[min(failures, len(CONNECT_BACKOFF) - 1)]
+        dispatcher.mailboxes[mailbox].hold_until(now + wait)
+        self._event(f"{mailbox}: {error}; retrying at {self._local(mailbox, now + wait)}")
 
 
 __all__ = [

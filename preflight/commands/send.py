@@ -288,9 +288,20 @@ async def _run(
         live = Live(console=console, refresh_per_second=4, transient=True)
         live.start()
 
+    printed = 0
+
     def show(stats: Any) -> None:
+        nonlocal printed
         if live is not None:
             live.update(_progress_table(stats))
+            return
+        # Not a terminal (a log, a pipe, cron): each event that changes what happens is one
+        # line, at once, instead of a silent wait.
+        for line in stats.events[printed:]:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if len(stats.events) > printed:
+            console.file.flush()
+        printed = len(stats.events)
 
     run = CampaignRun(
         config,

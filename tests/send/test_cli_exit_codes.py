@@ -161,3 +161,27 @@ def test_send_with_dns_unreachable_says_so_not_that_the_domain_fails(
     assert f"the DNS server {address} did not answer" in result.stderr
     assert "--offline" in result.stderr
     assert len(sink.received) == 0
+
+
+def test_nothing_listening_pauses_within_the_first_minute_with_the_fix(
+    campaign_dir: Callable[..., Path], tmp_path: Path,
+) -> None:
+    from support.session_server import free_port
+
+    port = free_port()  # nothing listens there
+    path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, port)])
+    began = time.monotonic()
+    result = CliRunner().invoke(
+        app, ["send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes", "--offline"])
+    assert time.monotonic() - began < 60
+    assert result.exit_code == 1, result.stdout + result.stderr
+    fix = f"nothing listens on 127.0.0.1:{port}: check host, port and security"
+    # Not a terminal: each event is one line as it happens, in words, not exception text.
+    lines = result.stdout.splitlines()
+    retrying = [x for x in lines if x.startswith(f"{BOX}: {fix}; retrying at ")]
+    assert len(retrying) == 1, result.stdout
+    assert retrying[0].endswith("+00:00")  # the mailbox's zone (UTC here), with its offset
+    assert any(x.startswith(f"paused sending mailbox {BOX}: {fix}") for x in lines)
+    assert "Errno" not in result.stdout and "Connect call failed" not in result.stdout
+    assert fix in result.stderr
+
