@@ -64,13 +64,15 @@ def warmup_show(
             f"{WEEKDAYS[d]} x{f:g}" for d, f in sorted(loaded.weekday_factors.items())
         )
         console.print(f"weekday rules: {rules} (applied to the day's cap on that weekday)")
-    top = max(loaded.base_cap(d) for d in range(1, count + 1)) or 1
+    # The plan's own top, whatever --days shows: the bars and the last line stay comparable.
+    reach = loaded.days_to_reach_max()
+    top = max(loaded.base_cap(d) for d in range(1, max(count, reach) + 1)) or 1
     table = Table("day", "daily cap", "", box=None, pad_edge=False)
     for day in range(1, count + 1):
         cap = loaded.base_cap(day)
         table.add_row(str(day), str(cap), "█" * max(1 if cap else 0, round(cap / top * 40)))
     console.print(table)
-    console.print(f"reaches {top} a day on day {loaded.days_to_reach_max()}")
+    console.print(f"reaches {top} a day on day {reach}")
 
 
 def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:

@@ -142,6 +142,10 @@ def test_warmup_show_lists_the_ramp() -> None:
         ["2", "7"],
         ["3", "9"],
     ]
+    # --days shows fewer days; it does not rescale the plan to them.
+    assert out.splitlines()[-1] == "reaches 50 a day on day 24"
+    bars = [len(line.split()[2]) for line in out.splitlines()[-4:-1]]
+    assert bars == [round(cap / 50 * 40) for cap in (5, 7, 9)]
 
 
 def test_sending_domain_failing_spf_blocks_send_unless_forced(
