@@ -37,6 +37,7 @@ from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
 from preflight.message import build_message, make_message_id
 from preflight.recipients import read_recipients
+from preflight.row_values import leftover_placeholders, row_problems, spreadsheet_value
 from preflight.templates import Template, load_template
 
 _STORE_BATCH = 1000
@@ -216,6 +217,13 @@ def gate_row(
         return outcome
     mailboxes = config.mailboxes
     mailbox = mailboxes[(outcome.seq - 1) % len(mailboxes)]
+    fields = {name: spreadsheet_value(value) for name, value in outcome.fields.items()}
+    problems = row_problems(template.path, template.variables, fields)
+    if problems:
+        # Blocked whatever the score: "Hi ," or a formula in the greeting embarrasses.
+        outcome.state = "skipped"
+        outcome.detail = "value: " + "; ".join(problems)
+        return outcome
     try:
         message, draft = build_for(
             config,
@@ -228,6 +236,14 @@ def gate_row(
     except InputError as error:  # TemplateError, HeaderInjectionError, bad address
         outcome.state = "skipped"
         outcome.detail = f"message: {error}"
+        return outcome
+    leftovers = leftover_placeholders(f"{draft.subject}\n{draft.text}")
+    if leftovers:
+        outcome.state = "skipped"
+        outcome.detail = (
+            f"value: placeholder left in the message ({', '.join(leftovers[:3])}): "
+            "fix the template or the row"
+        )
         return outcome
     report = lint_draft(draft, config.lint)
     outcome.score = report.score
