@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -21,10 +21,8 @@ from preflight.clock import Clock
 from preflight.errors import InputError
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
-from preflight.ledger.suppression import normalize_address
 from preflight.policy import decide, hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
-from preflight.recipients import read_recipients
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
 from preflight.smtp import (
     ConnectionRefused,
@@ -101,12 +99,18 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    not_before: Mapping[int, float] | None = None,
 ) -> Plan:
-    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
+    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
+
+    ``not_before`` maps a seq to the moment its deferred retry is due (epoch seconds): the
+    plan sends it no earlier, so the finish includes tomorrow's retries."""
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
+    due = not_before or {}
     for seq, recipient in recipients:
-        dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient)))
+        dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient),
+                                     not_before=due.get(seq, 0.0)))
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
@@ -131,27 +135,6 @@ def plan_campaign(
         unscheduled=len(dispatcher),
         paused=sorted(dispatcher.paused),
     )
-
-
-def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
-    """What ``plan`` schedules: the ledger's queue when the campaign was prepared, else the
-    recipients file (deduplicated, suppressed addresses left out; no template or lint work)."""
-    campaign = ledger.find_campaign(config.name)
-    if campaign is not None:
-        pending = ledger.pending_messages(campaign)
-        if pending:
-            return [(p.seq, p.recipient) for p in pending]
-    rows: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    with read_recipients(config.recipients) as reader:
-        for seq, row in enumerate(reader, 1):
-            address = normalize_address(row.email)
-            if "@" not in address or address in seen:
-                continue
-            seen.add(address)
-            rows.append((seq, address))
-    suppressed = ledger.suppressed_among(address for _, address in rows)
-    return [(seq, address) for seq, address in rows if address not in suppressed]
 
 
 def _domain(address: str) -> str:
@@ -511,5 +494,4 @@ __all__ = [
     "RunStats",
     "build_dispatcher",
     "plan_campaign",
-    "plan_recipients",
 ]

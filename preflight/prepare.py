@@ -411,6 +411,55 @@ def prepare_campaign(
     return campaign, summary
 
 
+@dataclass
+class PlannedMessages:
+    """What ``send`` would queue now, found through the same validation (nothing written)."""
+
+    validation: Validation
+    messages: list[tuple[int, str]]  # (seq, recipient), in file order
+    retry_due: dict[int, float]  # seq -> when a deferred retry is due (epoch seconds)
+
+
+def plan_messages(
+    config: CampaignConfig,
+    ledger: Ledger,
+    template: Template,
+    *,
+    now: datetime,
+    workers: int | None = None,
+) -> PlannedMessages:
+    """The messages ``send`` would send, counted exactly as it counts them: every row through
+    :func:`validate_rows` (addresses, values, template, lint), the rows already settled in the
+    ledger left out, and the ledger's deferred messages added with their retry times."""
+    check_columns(config, template)
+    summary = Validation()
+    campaign = ledger.find_campaign(config.name)
+    messages: list[tuple[int, str]] = []
+    if workers is None:
+        workers = validation_workers(config.recipients, None)
+    with (
+        AddressChecker(ledger.suppression) as checker,
+        closing(validate_rows(config, template, checker, now=now, workers=workers)) as outcomes,
+    ):
+        for outcome in outcomes:
+            summary.add(outcome)
+            if outcome.state == "queued" and (
+                campaign is None or ledger.will_queue(campaign, outcome.recipient)
+            ):
+                messages.append((outcome.seq, outcome.recipient))
+    retry_due: dict[int, float] = {}
+    if campaign is not None:
+        have = {recipient for _, recipient in messages}
+        for pending in ledger.pending_messages(campaign):
+            if pending.attempts and pending.recipient not in have:
+                messages.append((pending.seq, pending.recipient))
+                if pending.next_attempt_at:
+                    retry_due[pending.seq] = datetime.fromisoformat(
+                        pending.next_attempt_at).timestamp()
+        messages.sort()
+    return PlannedMessages(summary, messages, retry_due)
+
+
 def write_dry_run(
     config: CampaignConfig,
     ledger: Ledger,
@@ -453,11 +502,13 @@ def write_dry_run(
 __all__ = [
     "BUILT_BUDGET_BYTES",
     "BuiltMessages",
+    "PlannedMessages",
     "RowOutcome",
     "Validation",
     "build_for",
     "check_columns",
     "gate_row",
+    "plan_messages",
     "prepare_campaign",
     "validate_rows",
     "validation_workers",

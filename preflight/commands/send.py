@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.table import Table
 
 from preflight.errors import MailboxError, PreflightError, UsageError
-from preflight.wording import plural
+from preflight.wording import local_time, plural
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
@@ -94,14 +94,20 @@ def plan(
 
     Example: preflight plan campaign.toml
     """
-    from preflight.campaign import plan_campaign, plan_recipients
+    from preflight.campaign import plan_campaign
+    from preflight.prepare import plan_messages
+    from preflight.templates import load_template
 
     config, opened = _open(campaign, ledger)
     begin = _parse_start(start)
-    with opened:
-        recipients = plan_recipients(config, opened)
-        result = plan_campaign(config, recipients, start=begin, ledger=opened)
     console = _console()
+    with opened:
+        # The same validation as send, through the same code: the same messages counted.
+        planned = plan_messages(config, opened, load_template(config.template), now=begin)
+        _print_validation(console, planned.validation)
+        result = plan_campaign(config, planned.messages, start=begin, ledger=opened,
+                               not_before=planned.retry_due)
+        pauses = opened.paused_mailboxes()
     boxes = [box.address for box in config.mailboxes]
     table = Table("date", *boxes, "total", box=None, pad_edge=False)
     for day in sorted(result.per_day):
@@ -112,18 +118,31 @@ def plan(
             str(sum(counts.values())),
         )
     console.print(table)
-    console.print(f"{result.scheduled} messages over {len(result.per_day)} days")
+    console.print(
+        f"{plural(result.scheduled, 'message')} over {plural(len(result.per_day), 'day')}"
+    )
     if result.first and result.finish:
+        zone = config.mailboxes[0].window.tz
+        retries = " (including deferred retries)" if planned.retry_due else ""
         console.print(
-            f"first send {result.first:%Y-%m-%d %H:%M} UTC, "
-            f"finish {result.finish:%Y-%m-%d %H:%M} UTC"
+            f"first send {local_time(result.first, zone)}, "
+            f"finish {local_time(result.finish, zone)}{retries}"
         )
     for box in result.paused:
-        console.print(f"paused mailbox (not planned): {box} — `preflight send --unpause` lifts it")
-    if result.unscheduled:
         console.print(
-            f"[yellow]{result.unscheduled} messages cannot be scheduled: no active "
-            "mailbox has room left in its plan[/yellow]"
+            f"paused sending mailbox (not planned): {box}: {pauses.get(box, '?')} — "
+            "`preflight send --unpause` lifts it",
+            markup=False,
+        )
+    if result.unscheduled:
+        why = (
+            "every sending mailbox is paused (see above)"
+            if result.paused and len(result.paused) == len(config.mailboxes)
+            else "no active mailbox has room left in its plan"
+        )
+        console.print(
+            f"[yellow]{plural(result.unscheduled, 'message')} cannot be scheduled: "
+            f"{why}[/yellow]"
         )
 
 

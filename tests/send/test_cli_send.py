@@ -243,3 +243,59 @@ def test_demo_help_offers_no_per_user_ledger_it_would_ignore() -> None:
     assert code == 0
     assert "PREFLIGHT_LEDGER" not in out and "per-user" not in out
     assert "--keep" in out
+
+
+def test_plan_counts_what_send_dry_run_writes(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    rows = [
+        *sample_rows(4),
+        ["person0@buyer0.example", "Again", "Dup"],  # a duplicate
+        ["anna@gamil.com", "Anna", "Typo"],  # a typo of gmail.com: rejected
+        ["ｆｕｌｌ@buyer.example", "Full", "Width"],  # full-width letters: rejected
+        ["empty@buyer.example", "", "Empty"],  # an empty first_name the template prints
+    ]
+    path = campaign_dir(rows, [mailbox_toml(BOX, 25)])
+    ledger = str(tmp_path / "l.db")
+    code, planned, err = invoke("plan", str(path), "--ledger", ledger,
+                                "--start", "2026-01-05T08:00")
+    assert code == 0, err
+    code, dry, err = invoke("send", str(path), "--ledger", ledger, "--dry-run",
+                            str(tmp_path / "out"))
+    assert code == 0, err
+    written = len(list((tmp_path / "out").glob("*.eml")))
+    assert f"dry run: wrote {written} .eml files" in dry
+    assert f"{written} messages over 1 day" in planned
+    # The same summary line, from the same validation.
+    assert planned.splitlines()[0] == dry.splitlines()[0]
+
+
+def test_plan_of_a_campaign_whose_template_needs_a_missing_column_is_refused(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    template = "Subject: Hi\n\nHi {{ first_name }} at {{ city }},\nBest,\nLi\n"
+    path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, 25)], template=template)
+    code, _, err = invoke("plan", str(path), "--ledger", str(tmp_path / "l.db"))
+    assert code == 2 and "city" in err and "no such column" in err
+
+
+def test_plan_finish_includes_the_deferred_retries(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    from datetime import datetime
+
+    with Sink([Reply("person1@*", "452 4.2.2 Mailbox full")]).in_thread() as full:
+        path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, full.port)])
+        ledger = str(tmp_path / "l.db")
+        code, _out, err = invoke("send", str(path), "--ledger", ledger, "--yes", "--offline")
+        assert code == 0, err
+    due = sqlite3.connect(ledger).execute(
+        "SELECT next_attempt_at FROM messages WHERE state = 'deferred'").fetchone()[0]
+    code, planned, err = invoke("plan", str(path), "--ledger", ledger)
+    assert code == 0, err
+    assert "1 message over 1 day" in planned
+    line = next(x for x in planned.splitlines() if x.startswith("first send "))
+    assert line.endswith("(including deferred retries)")
+    finish = datetime.fromisoformat(line.split("finish ", 1)[1].split(" (")[0])
+    assert finish >= datetime.fromisoformat(due).replace(second=0, microsecond=0)
+    assert "1 day," not in planned and "1 days" not in planned
