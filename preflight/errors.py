@@ -82,6 +82,10 @@ class LedgerError(PreflightError):
     """The ledger database cannot be opened, migrated or written."""
 
 
+class ClaimLost(LedgerError):
+    """A message is no longer in the state this run expected (another run took it)."""
+
+
 class MailboxError(PreflightError):
     """A mailbox cannot be used: missing password variable, rejected login, no TLS."""
 
@@ -97,3 +101,7 @@ class DnsUnreachable(DnsError):
     """
 
     exit_code = 2
+
+
+class MailboxBusy(MailboxError):
+    """Every mailbox of the campaign is leased by another live run."""

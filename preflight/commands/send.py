@@ -431,11 +431,16 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
         parts.append(f"unknown {stats.unknown}")
     if stats.skipped:
         parts.append(f"skipped {stats.skipped}")
-    handled = stats.sent + deferred + stats.bounced + stats.failed + stats.unknown + stats.skipped
+    if stats.taken_elsewhere:
+        parts.append(f"sent by another run {stats.taken_elsewhere}")
+    handled = (stats.sent + deferred + stats.bounced + stats.failed + stats.unknown
+               + stats.skipped + stats.taken_elsewhere)
     line = f"this run: {plural(handled, 'message')}: " + ", ".join(parts)
     if stats.retried:
         line += f" ({plural(stats.retried, 'deferred attempt')} retried in this run)"
     console.print(line)
+    for box, holder in stats.busy.items():
+        console.print(f"left to another run: {box} ({holder})", markup=False)
     if stats.recovered_unknown:
         console.print(
             f"[yellow]{stats.recovered_unknown} messages were interrupted mid-send "
