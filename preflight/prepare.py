@@ -37,7 +37,7 @@ from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
 from preflight.message import build_message, make_message_id
 from preflight.recipients import read_recipients
-from preflight.row_values import leftover_placeholders, row_problems, spreadsheet_value
+from preflight.row_values import row_problems, spreadsheet_value
 from preflight.templates import Template, load_template
 
 _STORE_BATCH = 1000
@@ -209,6 +209,10 @@ def _checked_rows(config: CampaignConfig, checker: AddressChecker) -> Iterator[R
             yield outcome
 
 
+# The lint rule that finds a placeholder left in the rendered message (one definition).
+LEFTOVER_RULE = "WRT704"
+
+
 def gate_row(
     config: CampaignConfig, template: Template, outcome: RowOutcome, now: datetime, keep: bool
 ) -> RowOutcome:
@@ -237,16 +241,14 @@ def gate_row(
         outcome.state = "skipped"
         outcome.detail = f"message: {error}"
         return outcome
-    leftovers = leftover_placeholders(f"{draft.subject}\n{draft.text}")
-    if leftovers:
-        outcome.state = "skipped"
-        outcome.detail = (
-            f"value: placeholder left in the message ({', '.join(leftovers[:3])}): "
-            "fix the template or the row"
-        )
-        return outcome
     report = lint_draft(draft, config.lint)
     outcome.score = report.score
+    leftover = next((f for f in report.findings if f.code == LEFTOVER_RULE), None)
+    if leftover is not None:
+        # Blocked whatever the score: a placeholder or "Hi ," must never reach a buyer.
+        outcome.state = "skipped"
+        outcome.detail = f"value: {leftover.message} (fix the template or the row)"
+        return outcome
     if not report.passed:
         worst = sorted(report.findings, key=lambda f: -f.points)[:3]
         outcome.state = "skipped"
@@ -451,7 +453,9 @@ def plan_messages(
     if campaign is not None:
         have = {recipient for _, recipient in messages}
         for pending in ledger.pending_messages(campaign):
-            if pending.attempts and pending.recipient not in have:
+            # Deferred (or tried) rows stay queued whatever this validation says of them.
+            tried = pending.state == "deferred" or pending.attempts > 0
+            if tried and pending.recipient not in have:
                 messages.append((pending.seq, pending.recipient))
                 if pending.next_attempt_at:
                     retry_due[pending.seq] = datetime.fromisoformat(

@@ -1,4 +1,4 @@
-"""Values of a row that must not reach a mail: empty, formula-like, or a leftover placeholder.
+"""Values of a row that must not reach a mail: empty or formula-like.
 
 A row whose greeting would read "Hi ," or carry ``=HYPERLINK(...)`` is blocked whatever its
 lint score: the message would embarrass the sender. A variable the template guards itself
@@ -20,7 +20,6 @@ from jinja2 import nodes
 # OWASP's CSV-injection starters; "+" and "-" only before a function call or a reference, so
 # "+49 30 1234" and "-" stay plain text.
 _FORMULA = re.compile(r"^\s*(?:[=@]|[+-]\s*[A-Za-z(])")
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{%|%\}|\{[A-Za-z_][A-Za-z0-9_]*\}|\[[A-Z][A-Z0-9_]*\]")
 
 
 def spreadsheet_value(value: str) -> str:
@@ -74,10 +73,4 @@ def row_problems(template_path: Path, used: frozenset[str],
     return problems
 
 
-def leftover_placeholders(text: str) -> list[str]:
-    """Placeholder-looking pieces left in a rendered message (``{{``, ``{name}``, ``[NAME]``)."""
-    return sorted(set(_PLACEHOLDER.findall(text)))
-
-
-__all__ = ["bare_variables", "is_formula", "leftover_placeholders", "row_problems",
-           "spreadsheet_value"]
+__all__ = ["bare_variables", "is_formula", "row_problems", "spreadsheet_value"]

@@ -65,9 +65,9 @@ def test_a_template_default_lets_an_empty_value_through(
 def test_a_leftover_placeholder_blocks_the_message(
     campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink
 ) -> None:
-    template = TEMPLATE.replace("Best regards,", "Best regards, {sender_name}")
+    template = TEMPLATE.replace("Best regards,", "Best regards, [Your Name]")
     path = campaign_dir([["a@buyer.example", "Anna", "Nordlicht"]],
                         [mailbox_toml(BOX, sink.port)], template=template)
     code, out = _send(path, tmp_path / "l.db")
     assert code == 0 and len(sink.received) == 0
-    assert "placeholder left in the message ({sender_name})" in out
+    assert 'value: leftover placeholder "[Your Name]"' in out
