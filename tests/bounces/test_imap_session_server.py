@@ -37,8 +37,9 @@ def test_a_server_that_cannot_start_is_one_line_saying_what_to_run(tmp_path: Pat
 def test_without_root_and_without_dovecot_the_imap_tests_say_what_to_run() -> None:
     # An ordinary user on a machine without Dovecot: PATH without /usr/sbin hides it.
     server = dovecot_server()
-    server.command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                      "bash", str(SCRIPT)]
+    # The user owns its temporary directory, as an ordinary user's would be.
+    server.command = ["bash", "-c", 'chown nobody "$PREFLIGHT_IMAP_TEST_DIR" && exec setpriv '
+                      '--reuid=nobody --regid=nogroup --clear-groups bash "$0" "$@"', str(SCRIPT)]
     server._extra_env["PATH"] = "/usr/bin:/bin"
     with pytest.raises(pytest.fail.Exception) as failure:
         server.start()
