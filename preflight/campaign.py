@@ -20,9 +20,10 @@ from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
 from preflight.errors import ClaimLost, InputError
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
-from preflight.policy import decide, hard_bounce_brake
+from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.run_leases import MailboxLeases
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
@@ -92,6 +93,8 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
+    after_until: int = 0
 
 
 def plan_campaign(
@@ -102,11 +105,15 @@ def plan_campaign(
     ledger: Ledger | None = None,
     seed: int = 0,
     not_before: Mapping[int, float] | None = None,
+    until: datetime | None = None,
 ) -> Plan:
     """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
 
     ``not_before`` maps a seq to the moment its deferred retry is due (epoch seconds): the
-    plan sends it no earlier, so the finish includes tomorrow's retries."""
+    plan sends it no earlier, so the finish includes tomorrow's retries. With ``until``, the
+    simulation stops at that moment (a report's horizon): what would go later is counted in
+    ``after_until``, not in ``unscheduled``.
+    """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     due = not_before or {}
@@ -116,9 +123,14 @@ def plan_campaign(
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
+    horizon = until.timestamp() if until is not None else None
+    after_until = 0
     while True:
         pick = dispatcher.next(now)
         if pick is None:
+            break
+        if horizon is not None and pick.when > horizon:
+            after_until = len(dispatcher) + 1
             break
         dispatcher.record(pick, pick.when)
         now = pick.when
@@ -134,8 +146,9 @@ def plan_campaign(
         first=_dt(first),
         finish=_dt(last),
         scheduled=scheduled,
-        unscheduled=len(dispatcher),
+        unscheduled=0 if after_until else len(dispatcher),
         paused=sorted(dispatcher.paused),
+        after_until=after_until,
     )
 
 
@@ -374,7 +387,15 @@ class CampaignRun:
 
         connection = self.connections[box.address]
         try:
-            reply = await connection.send(payload, box.address, message.recipient, before_data)
+            envelope = ascii_address(message.recipient)
+        except InputError as error:
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "failed", f"address: {error}", stamp
+            )
+            self.stats.failed += 1
+            return False
+        try:
+            reply = await connection.send(payload, box.address, envelope, before_data)
         except ClaimLost:
             # Recovered or taken by another run while this one waited on the server.
             self.stats.taken_elsewhere += 1
@@ -474,6 +495,16 @@ class CampaignRun:
                 state="sent", code=reply.code, status=reply.status, text=reply.text
             )
             self.stats.sent += 1
+        elif refuses_our_syntax(reply.code, reply.text, reply.stage):
+            result = AttemptResult(
+                state="failed",
+                code=reply.code,
+                status=reply.status,
+                text=reply.text,
+                detail=f"the server refused the message's format ({reply}): preflight's or "
+                "the template's fault, the address is not charged",
+            )
+            self.stats.failed += 1
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from preflight import __version__
 from preflight.errors import PreflightError
+from preflight.terminal import visible_line
 
 # Command name -> the family module that registers it, in the order `--help` lists them.
 # Families are imported only when one of their commands runs: `preflight bounces classify`
@@ -30,6 +31,7 @@ COMMAND_FAMILIES: dict[str, str] = {
     "plan": "send",
     "send": "send",
     "status": "send",
+    "report": "report",
     "demo": "send",
     "bounces": "bounces",
 }
@@ -83,7 +85,7 @@ class PreflightGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PreflightError as error:
-            typer.echo(f"preflight: error: {error}", err=True)
+            typer.echo(f"preflight: error: {visible_line(str(error))}", err=True)
             sys.exit(error.exit_code)
 
 
