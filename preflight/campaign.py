@@ -23,8 +23,10 @@ from preflight.errors import ClaimLost, InputError
 from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
+from preflight.ledger.suppression import normalize_address
 from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
+from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
 from preflight.smtp import (
@@ -150,6 +152,28 @@ def plan_campaign(
         paused=sorted(dispatcher.paused),
         after_until=after_until,
     )
+
+
+def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
+    """A quick estimate for the report: the ledger's queue when the campaign was prepared,
+    else the recipients file (deduplicated, suppressed addresses left out; no template or
+    lint work). ``plan`` uses :func:`preflight.prepare.plan_messages`, send's validation."""
+    campaign = ledger.find_campaign(config.name)
+    if campaign is not None:
+        pending = ledger.pending_messages(campaign)
+        if pending:
+            return [(p.seq, p.recipient) for p in pending]
+    rows: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    with read_recipients(config.recipients) as reader:
+        for seq, row in enumerate(reader, 1):
+            address = normalize_address(row.email)
+            if "@" not in address or address in seen:
+                continue
+            seen.add(address)
+            rows.append((seq, address))
+    suppressed = ledger.suppressed_among(address for _, address in rows)
+    return [(seq, address) for seq, address in rows if address not in suppressed]
 
 
 def _domain(address: str) -> str:
@@ -605,4 +629,5 @@ __all__ = [
     "RunStats",
     "build_dispatcher",
     "plan_campaign",
+    "plan_recipients",
 ]
