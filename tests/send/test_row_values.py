@@ -70,4 +70,4 @@ def test_a_leftover_placeholder_blocks_the_message(
                         [mailbox_toml(BOX, sink.port)], template=template)
     code, out = _send(path, tmp_path / "l.db")
     assert code == 0 and len(sink.received) == 0
-    assert 'value: leftover placeholder "[Your Name]"' in out
+    assert "1 skipped" in out and "placeholder" in out and "[Your Name]" in out, out
