@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from preflight.campaign import CampaignRun, ConnectionFactory, Plan, RunStats, plan_campaign
 from preflight.campaign_config import CampaignConfig
 from preflight.clock import Clock
-from preflight.errors import PreflightError
+from preflight.errors import MailboxError, PreflightError
 from preflight.followups import FollowUpPlan, FollowUps, stop_reason
 from preflight.ledger import Ledger
 from preflight.ledger.messages import iso
@@ -70,6 +70,7 @@ class SessionResult:
     stats: RunStats  # the first mails
     follow_up_stats: list[tuple[int, str, RunStats]] = field(default_factory=list)
     confirmed: bool = True
+    stopped_by: int = 0  # the signal that stopped the run (set by the CLI), 0 if none
 
     @property
     def paused_now(self) -> dict[str, str]:
@@ -95,6 +96,18 @@ def dns_audit(domain: str) -> tuple[list[str], list[str]]:
         if check.status != "pass"
     ]
     return lines, [name for name in ("spf", "dmarc") if report.failed(name)]
+
+
+def refuse_all_paused(config: CampaignConfig, ledger: Ledger) -> None:
+    """Every mailbox paused: nothing can go out, so say that first, not after validating."""
+    paused = ledger.paused_mailboxes()
+    ours = [box.address for box in config.mailboxes]
+    if ours and all(address in paused for address in ours):
+        raise MailboxError(
+            "every sending mailbox of this campaign is paused, nothing can be sent: "
+            + "; ".join(f"{address}: {paused[address]}" for address in ours)
+            + " (fix that, then run send again with --unpause)"
+        )
 
 
 class SendSession:
@@ -137,6 +150,8 @@ class SendSession:
         now = self.clock.now()
         for box in config.mailboxes:
             box.password()  # fail now, naming the variable, not halfway through
+        if not request.unpause:
+            refuse_all_paused(config, ledger)
         self.template = load_template(config.template)
         for step in config.follow_ups:
             load_template(step.template)

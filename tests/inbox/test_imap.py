@@ -1,4 +1,4 @@
-"""`inbox import` from the real Dovecot the suite uses (TLS verified): the labeled set,
+"""`inbox import` from the real Dovecot the suite starts (TLS verified): the labeled set,
 APPENDed over IMAP, is sorted as from files, moved when done, and re-importing the moved
 folder changes nothing."""
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bounces.test_bounce_imap import _count, _server
+from bounces.test_bounce_imap import _count
 
 from inbox.helpers import LABELED, labels, record_sent
 from preflight.inbox.importer import import_inbox
@@ -21,8 +21,8 @@ from preflight.ledger import Ledger
 
 
 @pytest.fixture
-def labeled_folder() -> Iterator[tuple[dict[str, object], str]]:
-    server = _server()
+def labeled_folder(imap_server: dict[str, object]) -> Iterator[tuple[dict[str, object], str]]:
+    server = imap_server
     folder = f"Inbox-{uuid.uuid4().hex[:8]}"
     context = ssl.create_default_context(cafile=str(server["cafile"]))
     client = imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
