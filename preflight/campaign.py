@@ -22,8 +22,11 @@ from preflight.errors import InputError
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
+from preflight.limits import build_gates
 from preflight.policy import decide, hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
+from preflight.provider_limits import binding_limit, reset_at
+from preflight.rate_limit import RateLimiters
 from preflight.recipients import read_recipients
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
 from preflight.smtp import MailboxConnection, MailboxMisconfigured, MailboxUnavailable, SmtpReply
@@ -46,8 +49,17 @@ def build_dispatcher(
     schedules: dict[str, MailboxSchedule] = {}
     # Two days back covers "today" in any time zone, and the last hour.
     since = iso(now - 2 * 86400)
+    histories = {
+        box.address: ledger.mailbox_attempt_times(box.address, since) if ledger else []
+        for box in config.mailboxes
+    }
+    gates = build_gates(
+        config.mailboxes,
+        histories.__getitem__,
+        lambda domain: ledger.domain_mailbox_attempt_times(domain, since) if ledger else [],
+    )
     for mailbox in config.mailboxes:
-        history = ledger.mailbox_attempt_times(mailbox.address, since) if ledger else []
+        history = histories[mailbox.address]
         schedules[mailbox.address] = MailboxSchedule(
             mailbox.address,
             mailbox.plan,
@@ -56,6 +68,7 @@ def build_dispatcher(
             mailbox.delay_seconds,
             rng,
             history,
+            gates[mailbox.address],
         )
     cap = None
     if config.domain_cap is not None:
@@ -67,6 +80,9 @@ def build_dispatcher(
         for address in ledger.paused_mailboxes():
             if address in schedules:
                 dispatcher.pause(address)
+        for address, (_, until) in ledger.mailbox_holds(iso(now)).items():
+            if address in schedules:
+                schedules[address].hold_until(epoch(until))
     return dispatcher
 
 
@@ -79,6 +95,8 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    # mailbox-local date -> mailbox -> the daily limit that binds and what it is
+    binding: dict[date, dict[str, tuple[int, str]]] = field(default_factory=dict)
 
 
 def plan_campaign(
@@ -111,6 +129,7 @@ def plan_campaign(
         scheduled += 1
     return Plan(
         start=start,
+        binding=day_limits(config, per_day),
         per_day=per_day,
         first=_dt(first),
         finish=_dt(last),
@@ -118,6 +137,28 @@ def plan_campaign(
         unscheduled=len(dispatcher),
         paused=sorted(dispatcher.paused),
     )
+
+
+def day_limits(
+    config: CampaignConfig, per_day: dict[date, dict[str, int]]
+) -> dict[date, dict[str, tuple[int, str]]]:
+    """For each planned day and mailbox: the daily limit that binds (the plan's or the
+    provider's), as ``preflight plan`` shows it."""
+    return {
+        day: {
+            box.address: binding_limit(
+                box.plan.daily_cap(box.warmup_start, day), box.limits, _window_hours(box)
+            )
+            for box in config.mailboxes
+        }
+        for day in per_day
+    }
+
+
+def _window_hours(box: MailboxConfig) -> float:
+    window = box.window
+    end = 24 * 60 if window.end is None else window.end.hour * 60 + window.end.minute
+    return (end - (window.start.hour * 60 + window.start.minute)) / 60
 
 
 def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
@@ -173,6 +214,8 @@ class RunStats:
     limit_reached: bool = False
     last: str = ""
     slowed: set[str] = field(default_factory=set)
+    # Mailboxes held until their provider's limit resets: reason, until when.
+    held: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -215,6 +258,8 @@ class CampaignRun:
         self.stop = stop or asyncio.Event()
         factory = connection_factory or (lambda box: MailboxConnection(box, insecure=insecure))
         self.connections = {box.address: factory(box) for box in config.mailboxes}
+        # An accelerated clock (the demo) runs `speed` campaign seconds per loop second.
+        self.rate_limits = RateLimiters(config.mailboxes, 1.0 / getattr(clock, "speed", 1.0))
         self.stats = RunStats()
         self._hard: dict[str, deque[bool]] = {}
         self._connect_failures: dict[str, int] = {}
@@ -269,6 +314,7 @@ class CampaignRun:
                 if not await self.clock.sleep_until(_dt(pick.when) or now, self.stop):
                     dispatcher.put_back(pick.message)
                     break
+                await self.rate_limits.acquire(pick.mailbox)
                 if await self._send_one(dispatcher, pick):
                     sent_this_run += 1
                 self._progress()
@@ -387,6 +433,8 @@ class CampaignRun:
             decision = decide(policy, verdict, soft_so_far)
             soft = decision.counts_against_recipient and not verdict.hard
             retry_at = started + decision.retry_after if decision.retry_after else None
+            if decision.hold_until_reset:
+                retry_at = self._hold(dispatcher, mailbox, reply, now)
             result = AttemptResult(
                 state=decision.state,
                 code=reply.code,
@@ -425,6 +473,18 @@ class CampaignRun:
             brake = hard_bounce_brake(policy, flags)
             if brake and mailbox not in dispatcher.paused:
                 self._pause(dispatcher, mailbox, brake)
+
+    def _hold(
+        self, dispatcher: Dispatcher, mailbox: str, reply: SmtpReply, now: datetime
+    ) -> datetime:
+        """The provider's own limit is reached: send nothing from ``mailbox`` until it resets."""
+        limits = self.config.mailbox(mailbox).limits
+        until = reset_at(limits, reply.text, now.timestamp())
+        dispatcher.mailboxes[mailbox].hold_until(until)
+        why = f"{reply}: {limits.label} sending limit reached"
+        self.ledger.hold_mailbox(mailbox, why, iso(until), self.config.name, iso(now))
+        self.stats.held[mailbox] = (why, _dt(until) or now)
+        return _dt(until) or now
 
     def _pause(self, dispatcher: Dispatcher, mailbox: str, reason: str) -> None:
         dispatcher.pause(mailbox)

@@ -77,6 +77,9 @@ class BouncePolicy:
     slow_down_codes: frozenset[int] = frozenset({421})
     slow_down_statuses: frozenset[str] = frozenset({"4.7.0"})
     slow_down_reasons: frozenset[str] = frozenset({"toomanyconn", "speeding"})
+    # The mailbox's own provider refusing a submission over its sending limit: hold the
+    # mailbox until the provider's reset; the recipient has nothing to do with it.
+    limit_reasons: frozenset[str] = frozenset({"sendinglimit"})
     slow_down_retry_after: timedelta = timedelta(minutes=30)
     # Each slow-down multiplies the mailbox's delay between sends by this factor.
     slow_down_factor: float = 2.0
@@ -105,6 +108,8 @@ class Decision:
     # A one-line what-to-fix when the mailbox must stop sending; None to carry on.
     pause_mailbox: str | None = None
     slow_down: bool = False
+    # Hold the mailbox until its provider's limit resets; the message waits for then.
+    hold_until_reset: bool = False
     # False for replies that say nothing about the recipient (rate limits, sender blocks):
     # the message's soft-failure count is not increased.
     counts_against_recipient: bool = field(default=True)
@@ -123,6 +128,9 @@ def decide(policy: BouncePolicy, reply: ReplyClass, soft_failures_so_far: int) -
     if reply.reason == "feedback":
         # A complaint: the recipient does not want mail from us, ever.
         return Decision(state="bounced", suppress=True, suppress_reason="feedback")
+    if reply.reason in policy.limit_reasons:
+        # Before the slow-down check: "421 4.7.0 … sending limit" is a daily limit, not a pace.
+        return Decision(state="deferred", hold_until_reset=True, counts_against_recipient=False)
     if _is_slow_down(policy, reply):
         # Before the pause check: a rate answer is temporary, whatever reason it reads as.
         return Decision(

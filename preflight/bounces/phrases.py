@@ -761,6 +761,11 @@ PROVIDER_CODES: tuple[tuple[str, str], ...] = (
     ("sent to too many recipients this hour", "speeding"),
     ("spamhaus.org/query/bl", "blocked"),
     ("dd this user doesn't have a", "userunknown"),
+    # Submission-side limits of the sender's own provider (h16's minimal stand-in until the
+    # classifier's own `sendinglimit` records land): Gmail 5.4.5, Microsoft 365 5.2.2.
+    ("daily user sending limit exceeded", "sendinglimit"),
+    ("daily sending quota exceeded", "sendinglimit"),
+    ("submission quota exceeded", "sendinglimit"),
 )
 
 

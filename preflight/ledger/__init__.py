@@ -16,6 +16,7 @@ import platformdirs
 
 from preflight.errors import LedgerError
 from preflight.ledger.bounces import BouncesMixin
+from preflight.ledger.limits import LimitsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.suppression import SuppressionMixin
 
@@ -34,7 +35,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin):
+class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, LimitsMixin):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None) -> None:
