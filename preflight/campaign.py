@@ -106,8 +106,12 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    on_pick: Callable[[Pick], None] | None = None,
 ) -> Plan:
-    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
+    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
+
+    ``on_pick`` sees every planned send (who, to whom, when) without the plan keeping them.
+    """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     for seq, recipient in recipients:
@@ -120,6 +124,8 @@ def plan_campaign(
         if pick is None:
             break
         dispatcher.record(pick, pick.when)
+        if on_pick is not None:
+            on_pick(pick)
         now = pick.when
         day = dispatcher.mailboxes[pick.mailbox].local_date(now)
         counts = per_day.setdefault(day, {})
