@@ -12,7 +12,7 @@ import asyncio
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from preflight.bounces.classify import classify_reply
@@ -149,11 +149,22 @@ def day_limits(
     config: CampaignConfig, per_day: dict[date, dict[str, int]]
 ) -> dict[date, dict[str, tuple[int, str]]]:
     """For each planned day and mailbox: the daily limit that binds (the plan's or the
-    provider's), as ``preflight plan`` shows it."""
+    provider's), as ``preflight plan`` shows it. A domain quota is the whole domain's, shared
+    by all its mailboxes (see :func:`preflight.limits.build_gates`)."""
+    quota: dict[str, int] = {}
+    for box in config.mailboxes:
+        if box.limits.domain_per_day:
+            quota[box.domain] = min(box.limits.domain_per_day, quota.get(box.domain, 10**9))
+    limits = {
+        box.address: replace(box.limits, domain_per_day=quota.get(box.domain))
+        for box in config.mailboxes
+    }
     return {
         day: {
             box.address: binding_limit(
-                box.plan.daily_cap(box.warmup_start, day), box.limits, _window_hours(box)
+                box.plan.daily_cap(box.warmup_start, day),
+                limits[box.address],
+                _window_hours(box),
             )
             for box in config.mailboxes
         }

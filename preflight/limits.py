@@ -90,7 +90,8 @@ def host_key(box: _Box) -> str:
 
 
 def domain_key(box: _Box) -> str:
-    return f"domain:{box.limits.provider}|{box.domain}"
+    # The domain alone: the ledger counts every mailbox of it, so the run must too.
+    return f"domain:{box.domain}"
 
 
 def rate_slots(mailboxes: Sequence[_Box]) -> dict[str, list[tuple[str, float]]]:
@@ -149,7 +150,7 @@ def build_gates(
         daily = box.limits.daily
         if daily:
             own.append(RollingQuota(daily, DAY, history(box.address)))
-        if box.limits.domain_per_day:
+        if domain_key(box) in quota:
             key = domain_key(box)
             if key not in shared:
                 shared[key] = RollingQuota(quota[key], DAY, domain_history(box.domain))
