@@ -123,13 +123,15 @@ class MailboxSchedule:
         """The first moment at or after ``now`` this mailbox may send; None if never."""
         cached = self._cached
         versions = sum(gate.version for gate in self.gates)
-        if (
-            cached is not None
-            and cached[2] == versions
-            and cached[0] <= now
-            and (cached[1] is None or now <= cached[1])
-        ):
-            return cached[1]
+        if cached is not None and cached[0] <= now and (cached[1] is None or now <= cached[1]):
+            answer = cached[1]
+            if cached[2] == versions:
+                return answer
+            # Another mailbox sent through a shared gate. Sends only add constraints, so an
+            # answer the gates still allow is still the earliest one.
+            if answer is not None and all(gate.earliest(answer) <= answer for gate in self.gates):
+                self._cached = (cached[0], answer, versions)
+                return answer
         answer = self._search(now)
         self._cached = (now, answer, versions)
         return answer
