@@ -194,6 +194,26 @@ async def test_mailboxes_on_one_host_and_domain_share_its_per_minute_limit(
     assert most_in_window([t for _, _, t, _ in log], 60.0) == 20
 
 
+async def test_a_relays_per_second_limit_spaces_every_mailbox_of_the_account(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    boxes = ["a@brightline.example", "b@brightline.example", "c@brightline.example"]
+    async with Sink() as sink:
+        path = campaign_dir(
+            sample_rows(30),
+            [
+                mailbox_toml(box, sink.port, extra=limits_toml("amazon-ses-sandbox"))
+                for box in boxes
+            ],
+            head="domain_cap = false\n",
+        )
+        stats, _ = await run_campaign(path, tmp_path / "l.db")
+    times = sorted(t for _, _, t, _ in attempts(tmp_path / "l.db"))
+    assert stats.sent == 30
+    assert most_in_window(times, 1.0) == 1, "one a second across the three mailboxes"
+    assert times[-1] - times[0] == pytest.approx(29.0, abs=0.01)
+
+
 async def test_domain_quota_holds_across_mailboxes_and_restarts(
     campaign_dir: Callable[..., Path], tmp_path: Path
 ) -> None:
