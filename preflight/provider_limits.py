@@ -7,6 +7,7 @@ the date it was read). A mailbox names its ``provider`` and may override any num
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ NUMBERS = (
     "host_per_minute",
     "domain_per_day",
 )
-_ENTRY_KEYS = {*NUMBERS, "name", "reset", "timezone", "source", "checked", "note"}
+_ENTRY_KEYS = {*NUMBERS, "name", "reset", "timezone", "source", "checked", "note", "hosts"}
 RESETS = ("rolling", "midnight")
 
 
@@ -90,6 +91,7 @@ class ProviderEntry:
     source: str
     checked: date
     note: str = ""
+    hosts: tuple[str, ...] = ()
 
 
 @cache
@@ -125,6 +127,7 @@ def _entry(key: str, raw: Any) -> ProviderEntry:
         source=str(raw["source"]),
         checked=raw["checked"],
         note=str(raw.get("note", "")),
+        hosts=tuple(str(h).lower() for h in raw.get("hosts", ())),
     )
 
 
@@ -175,6 +178,16 @@ def resolve_limits(
     if provider is None:
         values["provider"] = "custom"
     return SendLimits(**values)
+
+
+def providers_for_host(host: str) -> list[str]:
+    """The providers whose submission host this is (a hint for a mailbox without one)."""
+    host = host.lower().rstrip(".")
+    return [
+        key
+        for key, entry in providers().items()
+        if any(fnmatch.fnmatchcase(host, pattern) for pattern in entry.hosts)
+    ]
 
 
 # "try again in 2 hours", "retry after 30 minutes", "wait 45 seconds"
@@ -243,6 +256,7 @@ __all__ = [
     "SendLimits",
     "binding_limit",
     "providers",
+    "providers_for_host",
     "reset_at",
     "resolve_limits",
 ]

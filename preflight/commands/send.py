@@ -114,6 +114,23 @@ def _limits_line(limits: Any) -> str:
     return (", ".join(parts) or "no limits") + f"; a refusal holds the mailbox {reset}"
 
 
+def _provider_hints(console: Console, config: Any) -> None:
+    """A mailbox sending through a known provider's host without naming the provider."""
+    from preflight.provider_limits import providers_for_host
+
+    for box in config.mailboxes:
+        if box.limits.provider is not None:
+            continue
+        known = providers_for_host(box.host)
+        if known:
+            names = " or ".join(f'"{k}"' for k in known)
+            console.print(
+                f"hint: {box.address} sends through {box.host}: add provider = {names} to its "
+                "[[mailbox]] so that the provider's own limits are kept",
+                markup=False,
+            )
+
+
 def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:
     from preflight.campaign_config import load_campaign
     from preflight.ledger import Ledger
@@ -163,6 +180,7 @@ def plan(
                 *(f"{limits[b][0]:,} ({limits[b][1]})" for b in boxes),
             )
         console.print(binds)
+    _provider_hints(console, config)
     console.print(f"{result.scheduled} messages over {len(result.per_day)} days")
     if result.first and result.finish:
         console.print(
@@ -276,6 +294,7 @@ def send(
         forecast = plan_campaign(
             config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
         )
+        _provider_hints(console, config)
         to_send = len(pending) if limit is None else min(limit, len(pending))
         finish = f"{forecast.finish:%Y-%m-%d %H:%M} UTC" if forecast.finish else "never"
         console.print(

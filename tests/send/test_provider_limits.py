@@ -394,5 +394,13 @@ def test_plan_and_warmup_show_say_which_limit_binds(
     assert shown.exit_code == 0
     rows = [line.split() for line in shown.stdout.splitlines() if line[:1].isdigit()]
     assert rows[0][:3] == ["1", "100", "plan"]
+    # A mailbox on a known provider's host without `provider` gets a hint naming it.
+    hinted = campaign_dir(
+        sample_rows(3),
+        [mailbox_toml("c@brightline.example", 25).replace("127.0.0.1", "smtp.office365.com")],
+    )
+    result = runner.invoke(app, ["plan", str(hinted), "--ledger", str(tmp_path / "l.db")])
+    assert result.exit_code == 0, result.stderr
+    assert 'sends through smtp.office365.com: add provider = "microsoft365"' in result.stdout
     bad = runner.invoke(app, ["warmup", "show", "standard", "--provider", "yahooo"])
     assert bad.exit_code == 2 and "unknown provider 'yahooo'" in bad.stderr
