@@ -461,7 +461,8 @@ class CampaignRun:
                 hard=verdict.hard,
                 next_attempt_at=iso(retry_at) if retry_at else None,
                 soft_failure=soft and decision.state != "sent",
-                detail=decision.pause_mailbox,
+                detail=decision.pause_mailbox
+                or (f"mailbox held until {iso(retry_at)}" if decision.hold_until_reset else None),
             )
             if result.soft_failure:
                 self._soft[message.row_id] = soft_so_far + 1
@@ -494,13 +495,22 @@ class CampaignRun:
     def _hold(
         self, dispatcher: Dispatcher, mailbox: str, reply: SmtpReply, now: datetime
     ) -> datetime:
-        """The provider's own limit is reached: send nothing from ``mailbox`` until it resets."""
-        limits = self.config.mailbox(mailbox).limits
+        """The provider's own limit is reached: send nothing from ``mailbox`` until it resets.
+
+        Under a domain-wide quota the refusal speaks for the whole domain, so every mailbox of
+        it here is held too.
+        """
+        box = self.config.mailbox(mailbox)
+        limits = box.limits
         until = reset_at(limits, reply.text, now.timestamp())
-        dispatcher.mailboxes[mailbox].hold_until(until)
         why = f"{reply}: {limits.label} sending limit reached"
-        self.ledger.hold_mailbox(mailbox, why, iso(until), self.config.name, iso(now))
-        self.stats.held[mailbox] = (why, _dt(until) or now)
+        held = [mailbox]
+        if limits.domain_per_day:
+            held += [b.address for b in self.config.mailboxes if b.domain == box.domain]
+        for address in dict.fromkeys(held):
+            dispatcher.mailboxes[address].hold_until(until)
+            self.ledger.hold_mailbox(address, why, iso(until), self.config.name, iso(now))
+            self.stats.held[address] = (why, _dt(until) or now)
         return _dt(until) or now
 
     def _pause(self, dispatcher: Dispatcher, mailbox: str, reason: str) -> None:

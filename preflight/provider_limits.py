@@ -57,7 +57,7 @@ class SendLimits:
 
     @property
     def label(self) -> str:
-        return self.provider or "limits"
+        return self.provider or "provider"
 
     @property
     def interval(self) -> float | None:

@@ -404,3 +404,30 @@ def test_plan_and_warmup_show_say_which_limit_binds(
     assert 'sends through smtp.office365.com: add provider = "microsoft365"' in result.stdout
     bad = runner.invoke(app, ["warmup", "show", "standard", "--provider", "yahooo"])
     assert bad.exit_code == 2 and "unknown provider 'yahooo'" in bad.stderr
+
+
+async def test_a_refusal_under_a_domain_quota_holds_every_mailbox_of_the_domain(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    boxes = ["a@brightline.example", "b@brightline.example"]
+    ledger = tmp_path / "l.db"
+    async with Sink([Reply("person2@*", LIMIT_REPLY, times=1)]) as sink:
+        path = campaign_dir(
+            sample_rows(6, lambda i: f"buyer{i}.example"),
+            [
+                mailbox_toml(box, sink.port, extra=limits_toml("exmail"), delay="[10, 10]")
+                for box in boxes
+            ],
+        )
+        stats, _ = await run_campaign(path, ledger, wait_for_retries=True)
+        assert len(sink.received) == 6
+    assert set(stats.held) == set(boxes)
+    log = attempts(ledger)
+    refused = next(t for _, r, t, o in log if r.startswith("person2@") and o == "deferred")
+    # Exmail's quota resets at midnight in Shanghai: 16:00 UTC on the same day.
+    midnight_shanghai = datetime(2026, 1, 5, 16, tzinfo=UTC).timestamp()
+    after = sorted(t for _, _, t, _ in log if t > refused)
+    assert after[0] == pytest.approx(midnight_shanghai, abs=0.01)
+    with Ledger(ledger) as opened:
+        holds = opened.db.execute("SELECT mailbox FROM mailbox_holds").fetchall()
+    assert sorted(row[0] for row in holds) == boxes
