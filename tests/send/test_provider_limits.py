@@ -431,3 +431,60 @@ async def test_a_refusal_under_a_domain_quota_holds_every_mailbox_of_the_domain(
     with Ledger(ledger) as opened:
         holds = opened.db.execute("SELECT mailbox FROM mailbox_holds").fetchall()
     assert sorted(row[0] for row in holds) == boxes
+
+
+SUBMISSION_QUOTA_NDR = b"""From: postmaster@outlook.example
+To: sales@sender.example
+Subject: Undeliverable: Fittings for you
+Message-ID: <ndr-quota-1@outlook.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+Your message couldn't be delivered because you exceeded your sending limit.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; outlook.example
+
+Final-Recipient: rfc822; buyer@firm.example
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 554 5.2.2 STOREDRV.Submit; submission quota exceeded
+
+--b1
+Content-Type: message/rfc822
+
+Message-ID: <quota-1@sender.example>
+From: sales@sender.example
+To: buyer@firm.example
+Subject: Fittings for you
+
+Hello
+--b1--
+"""
+
+
+def test_an_imported_submission_quota_ndr_holds_the_mailbox_and_spares_the_recipient(
+    tmp_path: Path,
+) -> None:
+    from bounces.helpers import MAILBOX, seed_messages
+    from preflight.bounces.importer import Importer
+    from preflight.bounces.sources import RawMessage
+
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    with Ledger(tmp_path / "l.db") as ledger:
+        seed_messages(ledger.db, [("buyer@firm.example", "<quota-1@sender.example>")])
+        Importer(ledger, now=now).import_one(RawMessage(data=SUBMISSION_QUOTA_NDR, location="t"))
+        row = ledger.db.execute(
+            "SELECT state, reason, soft_failures, next_attempt_at FROM messages"
+        ).fetchone()
+        holds = ledger.mailbox_holds(now.isoformat())
+        assert tuple(row)[:3] == ("deferred", "sendinglimit", 0)
+        assert datetime.fromisoformat(row[3]) == now + timedelta(days=1)
+        assert set(holds) == {MAILBOX} and "sending limit" in holds[MAILBOX][0]
+        assert ledger.suppression("buyer@firm.example") is None
+        assert ledger.paused_mailboxes() == {}
