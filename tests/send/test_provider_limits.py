@@ -472,6 +472,7 @@ def test_an_imported_submission_quota_ndr_holds_the_mailbox_and_spares_the_recip
     tmp_path: Path,
 ) -> None:
     from bounces.helpers import MAILBOX, seed_messages
+
     from preflight.bounces.importer import Importer
     from preflight.bounces.sources import RawMessage
 
