@@ -159,6 +159,8 @@ def resolve_limits(
     ``fail(message, key)`` builds the error naming the campaign file's key ("provider",
     "limits.per_minute").
     """
+    if provider is None and overrides is None:
+        return SendLimits()
     known = providers()
     if provider is not None and provider not in known:
         raise fail(f"unknown provider {provider!r} (known: {', '.join(known)})", "provider")

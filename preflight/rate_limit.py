@@ -11,10 +11,12 @@ exactly one send per interval, which is the rule :mod:`preflight.limits` models.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from aiolimiter import AsyncLimiter
+from typing import TYPE_CHECKING
 
 from preflight.limits import _Box, rate_slots
+
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
 
 
 class RateLimiters:
@@ -29,6 +31,10 @@ class RateLimiters:
             own = []
             for key, interval in slots:
                 if key not in limiters:
+                    # Imported only when a slot exists: aiolimiter reads its own package
+                    # metadata at import (importlib.metadata), ~50 ms of every start-up.
+                    from aiolimiter import AsyncLimiter
+
                     limiters[key] = AsyncLimiter(1, interval * loop_seconds)
                 own.append(limiters[key])
             self._by_mailbox[address] = own
