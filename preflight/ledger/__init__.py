@@ -16,6 +16,7 @@ import platformdirs
 
 from preflight.errors import LedgerError
 from preflight.ledger.bounces import BouncesMixin
+from preflight.ledger.leases import LeasesMixin
 from preflight.ledger.limits import LimitsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.suppression import SuppressionMixin
@@ -35,7 +36,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, LimitsMixin):
+class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, LimitsMixin):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None) -> None:
@@ -63,6 +64,10 @@ class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, LimitsMixin):
     def close(self) -> None:
         self.db.close()
 
+    def open_another(self) -> Ledger:
+        """A second connection to the same ledger (the lease heartbeat's, in its thread)."""
+        return type(self)(self.path)
+
     def _migrate(self) -> None:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations"
@@ -73,6 +78,13 @@ class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin, LimitsMixin):
             if script.stem in done:
                 continue
             with self.transaction():
+                # Asked again under the write lock: two processes opening a new ledger at
+                # once must not both apply the same migration.
+                again = self.db.execute(
+                    "SELECT 1 FROM schema_migrations WHERE name = ?", (script.stem,)
+                ).fetchone()
+                if again is not None:
+                    continue
                 for statement in _statements(script.read_text(encoding="utf-8")):
                     self.db.execute(statement)
                 self.db.execute(
