@@ -484,8 +484,10 @@ def test_an_imported_submission_quota_ndr_holds_the_mailbox_and_spares_the_recip
             "SELECT state, reason, soft_failures, next_attempt_at FROM messages"
         ).fetchone()
         holds = ledger.mailbox_holds(now.isoformat())
-        assert tuple(row)[:3] == ("deferred", "sendinglimit", 0)
-        assert datetime.fromisoformat(row[3]) == now + timedelta(days=1)
+        # Accepted, then reported undelivered: not sent again (a later bounce never re-sends,
+        # so a forged one cannot), and not charged to the recipient.
+        assert tuple(row) == ("bounced", "sendinglimit", 0, None)
+        assert datetime.fromisoformat(holds[MAILBOX][1]) == now + timedelta(days=1)
         assert set(holds) == {MAILBOX} and "sending limit" in holds[MAILBOX][0]
         assert ledger.suppression("buyer@firm.example") is None
         assert ledger.paused_mailboxes() == {}
