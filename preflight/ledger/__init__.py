@@ -22,6 +22,7 @@ from preflight.ledger.contacts import ContactsMixin
 from preflight.ledger.followups import FollowUpsMixin
 from preflight.ledger.guard import GuardedConnection
 from preflight.ledger.leases import LeasesMixin
+from preflight.ledger.limits import LimitsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.report import ReportMixin
 from preflight.ledger.suppression import SuppressionMixin
@@ -49,6 +50,7 @@ class Ledger(
     ReportMixin,
     ContactsMixin,
     FollowUpsMixin,
+    LimitsMixin,
 ):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
