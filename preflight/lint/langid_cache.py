@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from array import array
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -69,7 +70,7 @@ def _read(path: Path) -> Any | None:
                 norm_probs=False,
                 tk_row=_as_array(row, "H" if row.dtype.itemsize == 2 else "I"),
             )
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # missing, damaged or foreign: py3langid's loader decides
 
 
