@@ -5,7 +5,7 @@ py3langid (a maintained fork of langid.py whose model ships inside the package, 
 offline), restricted to our Latin-script languages. Its model loads once per process and only
 when a Latin-script part the English fast path does not settle is seen: about 0.6 s of CPU the
 first time (most of it LZMA), a few hundredths from the uncompressed copy
-``lint/langid_cache.py`` keeps; a call then costs about 0.1 ms (bench/lint_corpus.py reports
+``lint/model_cache.py`` keeps; a call then costs about 0.1 ms (bench/lint_corpus.py reports
 both).
 """
 
@@ -38,7 +38,7 @@ ENGLISH_SHARE = 0.12
 
 @cache
 def _identifier():  # type: ignore[no-untyped-def]
-    from preflight.lint.langid_cache import load_identifier
+    from preflight.lint.model_cache import load_identifier
 
     return load_identifier(_LATIN)
 

