@@ -42,11 +42,12 @@ class Readability:
 
 @cache
 def _statistics(language: str) -> Any:
-    import textstat  # noqa: F401  (loads the module that holds the class)
-
     from preflight.lint.model_cache import preload_hyphenation
 
-    preload_hyphenation(_TEXTSTAT_DEFAULT)  # every instance opens it first
+    # textstat opens this dictionary in every new instance, one of them at import.
+    preload_hyphenation(_TEXTSTAT_DEFAULT)
+    import textstat  # noqa: F401  (loads the module that holds the class)
+
     instance = sys.modules["textstat.textstat"].textstatistics()
     if language not in _NO_PYPHEN:
         preload_hyphenation(language)
