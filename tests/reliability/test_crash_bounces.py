@@ -207,7 +207,8 @@ def test_killed_import_ends_with_the_same_ledger_as_an_uninterrupted_one(
         timeout=60,
     )
     took = time.monotonic() - began
-    assert done.returncode == 0, done.stderr
+    # This import pauses a mailbox (its hard bounces pass the brake): exit 1, one line.
+    assert done.returncode == 1 and "paused" in done.stderr, done.stderr
     expected = outcome(whole)
     assert len(expected["bounces"]) > 1600 and expected["suppression"] and expected["pauses"]
 
@@ -221,8 +222,10 @@ def test_killed_import_ends_with_the_same_ledger_as_an_uninterrupted_one(
         seed=seed,
         progress=bounce_rows(killed),
         delay=delay,
+        ok_codes=(0, 1),  # the run that pauses the mailbox exits 1; later runs find it paused
     )
-    assert final.returncode == 0, f"{final.stderr}; {log}"
+    assert final.returncode in (0, 1) and "Traceback" not in final.stderr, (
+        f"{final.stderr}; {log}")
     assert log.kills >= 10 and log.kills_mid_work >= 5, str(log)
     got = outcome(killed)
     for table in expected:
