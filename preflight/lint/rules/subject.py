@@ -62,10 +62,8 @@ def _phrases(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 def _fake_reply(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if not REPLY_PREFIX.match(draft.subject):
         return
-    if (
-        not draft.is_first_contact()
-        or draft.quoted_lines
-        or (draft.html_view and draft.html_view.quoted)
+    if not draft.is_first_contact() or draft.quoted_lines or (
+        draft.html_view and draft.html_view.quoted
     ):
         return  # a real reply: it is threaded, a follow-up step, or quotes what it answers
     # A "reply" that opens like a letter to someone new is a first contact in disguise.
