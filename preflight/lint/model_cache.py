@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from array import array
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
@@ -79,8 +78,8 @@ def _read(path: Path) -> Any | None:
                 norm_probs=False,
                 tk_row=_as_array(row, "H" if row.dtype.itemsize == 2 else "I"),
             )
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None  # missing, damaged or foreign: py3langid's loader decides
+    except Exception:  # OSError, ValueError, EOFError, zipfile's BadZipFile, KeyError ...
+        return None  # whatever is wrong with a cache file, py3langid's own loader decides
 
 
 def _write(path: Path, identifier: Any) -> None:
