@@ -2,9 +2,11 @@
 
 Script settles most of it: Han → zh, Cyrillic → ru, Arabic → ar. Latin-script text goes to
 py3langid (a maintained fork of langid.py whose model ships inside the package, so it works
-offline), restricted to our Latin-script languages. Its model loads once per process (about
-0.4 s, most of it LZMA) and only when a Latin-script part with enough letters is seen; a call
-then costs about 0.1 ms (bench/lint_corpus.py reports both).
+offline), restricted to our Latin-script languages. Its model loads once per process and only
+when a Latin-script part the English fast path does not settle is seen: about 0.6 s of CPU the
+first time (most of it LZMA), a few hundredths from the uncompressed copy
+``lint/model_cache.py`` keeps; a call then costs about 0.1 ms (bench/lint_corpus.py reports
+both).
 """
 
 from __future__ import annotations
@@ -36,11 +38,9 @@ ENGLISH_SHARE = 0.12
 
 @cache
 def _identifier():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from preflight.lint.model_cache import load_identifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
-    identifier.set_languages(list(_LATIN))
-    return identifier
+    return load_identifier(_LATIN)
 
 
 def scripts_present(text: str) -> frozenset[str]:

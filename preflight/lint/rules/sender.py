@@ -15,6 +15,8 @@ _FROM = Location(part="header", header="From")
 _REPLY_TO = Location(part="header", header="Reply-To")
 _ADDRESS_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I)
 _DIGIT_TAIL = re.compile(r"\d{2,}@")
+
+
 def _is_free(domain: str) -> bool:
     return domain in word_set("freemail.txt")
 
@@ -25,7 +27,8 @@ def _free_mail(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _free_mail_money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    domains = {draft.from_domain, draft.reply_to_domain}
+    # From first, then Reply-To: a set's order changes from run to run with the hash seed.
+    domains = dict.fromkeys((draft.from_domain, draft.reply_to_domain))
     free = [d for d in domains if d and _is_free(d)]
     if free and len(money_amounts(draft.all_text_lower)) >= options["min_amounts"]:
         yield Hit(f"money talk from a free-mail address ({free[0]})", _FROM)

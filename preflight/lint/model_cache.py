@@ -1,0 +1,177 @@
+"""Our dependencies' models in the form we use, kept in the user's cache folder between runs.
+
+**py3langid** ships its model LZMA-compressed (4.6 MB → 68 MB): unpacking it costs about 0.45 s of
+CPU in every process that needs the model, more than the rest of language identification over
+the 2,250 corpus drafts. The first process that loads the model therefore writes the same
+arrays, already restricted to our languages, uncompressed to the user's cache folder (about
+41 MB); later processes read them in a few hundredths of a second. The cache is only ever
+derived data: it is keyed on py3langid's version and the model file's size and time, written
+atomically, read without pickle, and any problem with it (no folder, full disk, a damaged or
+foreign file) falls back to py3langid's own loader. ``PREFLIGHT_CACHE_DIR`` moves it; an empty
+value turns it off.
+
+**pyphen** parses a hyphenation dictionary's text patterns in every process (German's 66,000:
+0.5 s of CPU; English 0.05 s, and textstat opens en_US as well as en_GB): the parsed table is
+kept as JSON (0.13 s to read for German) under the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from array import array
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, BinaryIO
+
+_KEYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
+
+
+def cache_dir() -> Path | None:
+    """Where derived data goes: ``PREFLIGHT_CACHE_DIR``, else the platform's cache folder."""
+    configured = os.environ.get("PREFLIGHT_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("preflight"))
+
+
+def _keyed(prefix: str, package: str, source: Path, tail: str) -> Path | None:
+    """The cache file for ``source`` (a new name whenever the package or the file changes)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    stat = source.stat()
+    return folder / f"{prefix}-{version(package)}-{stat.st_size}-{stat.st_mtime_ns}-{tail}"
+
+
+def _cache_file(model: Path, languages: Sequence[str]) -> Path | None:
+    return _keyed("langid", "py3langid", model, "-".join(languages) + ".npz")
+
+
+def _as_array(values: Any, typecode: str) -> array[int]:
+    import numpy as np
+
+    out = array(typecode)
+    out.frombytes(memoryview(np.ascontiguousarray(values, dtype=f"=u{out.itemsize}")).cast("B"))
+    return out
+
+
+def _read(path: Path) -> Any | None:
+    import numpy as np
+    from py3langid.langid import LanguageIdentifier
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if sorted(data.files) != sorted(_KEYS):
+                return None
+            nextmove, row = data["nextmove"], data["nextmove_row"]
+            return LanguageIdentifier(
+                np.asarray(data["ptc"]),
+                np.asarray(data["pc"]),
+                [str(c) for c in data["classes"].tolist()],
+                _as_array(nextmove, "I" if nextmove.dtype.itemsize == 4 else "L"),
+                data["out_feat"].tolist(),
+                norm_probs=False,
+                tk_row=_as_array(row, "H" if row.dtype.itemsize == 2 else "I"),
+            )
+    except Exception:  # OSError, ValueError, EOFError, zipfile's BadZipFile, KeyError ...
+        return None  # whatever is wrong with a cache file, py3langid's own loader decides
+
+
+def _write(path: Path, identifier: Any) -> None:
+    import numpy as np
+
+    nextmove, row = identifier.tk_nextmove, identifier.tk_row
+    arrays = {
+        "ptc": identifier.nb_ptc,
+        "pc": identifier.nb_pc,
+        "classes": np.array(identifier.nb_classes),
+        "nextmove": np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+        "nextmove_row": np.frombuffer(row, dtype=f"u{row.itemsize}"),
+        "out_feat": np.array(identifier.tk_output),
+    }
+    _write_atomically(path, lambda fh: np.savez(fh, **arrays))
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError:
+        return  # no cache this time: the next process tries again
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            write(fh)
+        os.replace(temporary, path)  # readers see the old state or the whole file
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def load_identifier(languages: Sequence[str]) -> Any:
+    """py3langid's identifier restricted to ``languages`` (raw scores, as ``classify`` gives)."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    model = MODEL_DIR / MODEL_FILE
+    try:
+        cached = _cache_file(model, languages)
+    except OSError:
+        cached = None
+    if cached is not None and cached.is_file():
+        identifier = _read(cached)
+        if identifier is not None and sorted(identifier.nb_classes) == sorted(languages):
+            return identifier
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    identifier.set_languages(list(languages))
+    if cached is not None:
+        _write(cached, identifier)
+    return identifier
+
+
+def preload_hyphenation(language: str) -> None:
+    """Put ``language``'s parsed pyphen dictionary where pyphen looks first (its own cache)."""
+    import pyphen
+
+    path = pyphen.LANGUAGES[pyphen.language_fallback(language)]
+    if path not in pyphen.hdcache:
+        pyphen.hdcache[path] = hyphenation_dictionary(path)
+
+
+def hyphenation_dictionary(path: Path) -> Any:
+    """pyphen's ``HyphDict`` for the dictionary file ``path``, from the cache when it is there."""
+    import pyphen
+
+    try:
+        cached = _keyed("pyphen", "pyphen", path, path.stem + ".json")
+    except OSError:
+        cached = None
+    if cached is not None and cached.is_file():
+        dictionary = _read_patterns(cached, pyphen.HyphDict)
+        if dictionary is not None:
+            return dictionary
+    dictionary = pyphen.HyphDict(path)
+    table = dictionary.patterns
+    # Nonstandard hyphenation (values carrying data, e.g. Hungarian "ssz/sz=sz") is not plain
+    # JSON: such dictionaries are simply parsed each time.
+    if cached is not None and all(type(v) is int for _, values in table.values() for v in values):
+        payload = {"maxlen": dictionary.maxlen, "patterns": table}
+        _write_atomically(cached, lambda fh: fh.write(json.dumps(payload).encode()))
+    return dictionary
+
+
+def _read_patterns(path: Path, kind: type) -> Any | None:
+    try:
+        payload = json.loads(path.read_bytes())
+        patterns = {
+            str(key): (int(start), tuple(int(v) for v in values))
+            for key, (start, values) in payload["patterns"].items()
+        }
+        maxlen = int(payload["maxlen"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing, damaged or foreign: pyphen parses the dictionary itself
+    dictionary = kind.__new__(kind)  # HyphDict's __init__ is the parsing being skipped
+    dictionary.patterns, dictionary.cache, dictionary.maxlen = patterns, {}, maxlen
+    return dictionary
