@@ -21,6 +21,7 @@ from preflight.campaign_config import CampaignConfig, load_campaign
 from preflight.clock import LoopClock
 from preflight.demo_bounces import write_late_bounces
 from preflight.ledger import Ledger
+from preflight.ledger.location import is_url
 from preflight.prepare import BuiltMessages, Validation, check_columns, prepare_campaign
 from preflight.sink import Reply, Sink
 from preflight.templates import load_template
@@ -44,7 +45,7 @@ def demo_faults() -> list[Reply]:
 
 @dataclass
 class DemoResult:
-    ledger: Path
+    ledger: str  # the file, or the URL without its password
     validation: Validation
     stats: RunStats
     delivered: int  # messages the sink accepted
@@ -65,9 +66,15 @@ def demo_config(port: int, today: datetime) -> CampaignConfig:
     return dataclasses.replace(config, mailboxes=mailboxes)
 
 
-async def run_demo(ledger_path: Path | None = None, *, speed: float = DEFAULT_SPEED) -> DemoResult:
-    if ledger_path is None:
-        ledger_path = Path(tempfile.mkdtemp(prefix="preflight-demo-")) / "ledger.sqlite3"
+async def run_demo(
+    ledger_path: str | Path | None = None, *, speed: float = DEFAULT_SPEED
+) -> DemoResult:
+    if ledger_path is not None and not is_url(ledger_path):
+        ledger_path = Path(ledger_path)
+        folder = ledger_path.parent
+    else:  # the inbox of late bounces needs a folder even when the ledger is a URL
+        folder = Path(tempfile.mkdtemp(prefix="preflight-demo-"))
+        ledger_path = ledger_path or folder / "ledger.sqlite3"
     sink = Sink(demo_faults())
     async with sink:
         clock = LoopClock(datetime.now(UTC), speed=speed)
@@ -93,7 +100,7 @@ async def run_demo(ledger_path: Path | None = None, *, speed: float = DEFAULT_SP
             stats = await run.run()
             # Accepted now, bounced later: the DSNs land in the sender's inbox and are
             # imported exactly as `preflight bounces import INBOX` would.
-            inbox = ledger_path.parent / "inbox"
+            inbox = folder / "inbox"
             write_late_bounces(
                 ((rcpt, item.data) for item in sink.received for rcpt in item.rcpt_tos),
                 inbox,
@@ -102,7 +109,7 @@ async def run_demo(ledger_path: Path | None = None, *, speed: float = DEFAULT_SP
             late_bounces = import_source(ledger, str(inbox))
             suppressed = [(s.address, s.reason) for s in ledger.suppressions()]
         return DemoResult(
-            ledger=ledger_path,
+            ledger=ledger.where,
             validation=validation,
             stats=stats,
             delivered=len(sink.received),

@@ -26,8 +26,12 @@ warmup_app = typer.Typer(
 )
 
 LedgerOption = Annotated[
-    Path | None,
-    typer.Option("--ledger", help="The ledger file (default: per-user, or $PREFLIGHT_LEDGER)."),
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="The ledger: a file, or postgresql://user@host:port/db for a team (default:"
+        " $PREFLIGHT_LEDGER, else [ledger] url in preflight.toml, else your per-user file).",
+    ),
 ]
 CampaignArgument = Annotated[
     Path, typer.Argument(help="The campaign file (TOML).", show_default=False)
@@ -72,11 +76,13 @@ def warmup_show(
     console.print(f"reaches {top} a day on day {loaded.days_to_reach_max()}")
 
 
-def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:
+def _open(campaign_path: Path, ledger: str | None) -> tuple[Any, Any]:
     from preflight.campaign_config import load_campaign
     from preflight.ledger import Ledger
+    from preflight.ledger.location import check_location
 
-    return load_campaign(campaign_path), Ledger(ledger)
+    config = load_campaign(campaign_path)
+    return config, Ledger(check_location(ledger) if ledger else None)
 
 
 def plan(
@@ -420,7 +426,7 @@ def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
         campaign_id = opened.find_campaign(config.name)
         if campaign_id is None:
             raise UsageError(
-                f"campaign {config.name!r} has not been sent from this ledger ({opened.path}) yet",
+                f"campaign {config.name!r} has not been sent from this ledger ({opened.where}) yet",
                 file=campaign,
             )
         _print_status(_console(), opened, config, campaign_id)

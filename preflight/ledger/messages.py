@@ -11,14 +11,17 @@ the next network step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 # States from which a new run may (re)write a row from the recipients file.
 REWRITABLE = ("queued", "skipped")
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 def iso(when: float | datetime) -> str:
@@ -70,17 +73,17 @@ class AttemptResult:
 
 
 class MessagesMixin:
-    db: sqlite3.Connection
+    db: Database
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin()
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
-        self.db.execute("COMMIT")
+        self.db.commit()
 
     # -- campaigns -----------------------------------------------------------------------
 
@@ -202,10 +205,11 @@ class MessagesMixin:
             )
             cursor = self.db.execute(
                 "INSERT INTO attempts (message_row, mailbox, recipient_domain, started_at,"
-                " outcome) VALUES (?, ?, ?, ?, 'sending')",
+                " outcome) VALUES (?, ?, ?, ?, 'sending') RETURNING id",
                 (row_id, mailbox, domain, now),
             )
-        return int(cursor.lastrowid or 0)
+            attempt = int(cursor.fetchone()[0])
+        return attempt
 
     def record_result(
         self,

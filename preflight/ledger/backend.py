@@ -1,0 +1,324 @@
+"""The two databases the ledger runs on, behind one small connection interface.
+
+The ledger's SQL is written once, in the common subset of SQLite and PostgreSQL, with ``?``
+placeholders. :class:`SqliteDatabase` runs it as it is; :class:`PostgresDatabase` rewrites
+placeholders (and the few schema words that differ) and gives a write transaction the same
+meaning as SQLite's ``BEGIN IMMEDIATE``: one writer at a time across every process on the
+ledger, taken with a transaction-scoped advisory lock. Every database error leaves here as
+one :class:`~preflight.errors.LedgerError` line that names the ledger (password removed).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from preflight.errors import LedgerError
+from preflight.ledger.location import redact, secret_of
+
+# Advisory-lock keys (any 64-bit numbers unique to preflight): one writer at a time, and
+# one process applying migrations at a time.
+WRITE_LOCK = 0x70726566_6C741
+MIGRATE_LOCK = 0x70726566_6C742
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    dialect: str
+    where: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def close(self) -> None: ...
+    def ddl(self, statement: str) -> str: ...
+    def migration_lock(self) -> Any: ...
+    def tables(self) -> list[str]: ...
+    def columns(self, table: str) -> list[str]: ...
+    def reset_ids(self, table: str) -> None: ...
+    def integrity_ok(self) -> bool: ...
+
+
+def one_line(error: BaseException, secret: str | None = None) -> str:
+    """A database message as one line: its first line, then DETAIL/HINT joined by '; '."""
+    text = "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    if secret:
+        text = text.replace(secret, "***")
+    return text or type(error).__name__
+
+
+class SqliteDatabase:
+    """One SQLite file in WAL mode; autocommit, with explicit write transactions."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves so that a state change
+            # is on disk before the next network step (crash safety).
+            self.raw = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.raw.row_factory = sqlite3.Row
+            self.raw.execute("PRAGMA journal_mode=WAL")
+            self.raw.execute("PRAGMA synchronous=NORMAL")
+            self.raw.execute("PRAGMA foreign_keys=ON")
+            self.raw.execute("PRAGMA busy_timeout=30000")
+        except (sqlite3.Error, OSError) as error:
+            raise LedgerError(f"cannot open the ledger: {one_line(error)}", file=path) from None
+
+    def _fail(self, error: BaseException) -> LedgerError:
+        return LedgerError(f"ledger error: {one_line(error)}", file=self.path)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self._fail(error) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self.raw.executemany(sql, rows)
+        except sqlite3.Error as error:
+            raise self._fail(error) from None
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.raw.in_transaction:
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def ddl(self, statement: str) -> str:
+        return statement
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        # Each migration runs in BEGIN IMMEDIATE and re-reads what is applied: enough.
+        yield
+
+    def tables(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+
+    def columns(self, table: str) -> list[str]:
+        return [row[1] for row in self.execute(f'PRAGMA table_info("{table}")')]
+
+    def reset_ids(self, table: str) -> None:
+        """SQLite's INTEGER PRIMARY KEY continues after the largest id by itself."""
+
+    def integrity_ok(self) -> bool:
+        return bool(self.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+
+# Schema words that differ: SQLite's INTEGER is 64-bit and its INTEGER PRIMARY KEY is an
+# auto-numbered row id; PostgreSQL's INTEGER is 32-bit and REAL is single precision.
+_DDL = (
+    (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b", re.I),
+     "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
+    (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
+    (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
+    (re.compile(r"\bAUTOINCREMENT\b", re.I), ""),
+)
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+", re.I)
+
+
+@lru_cache(maxsize=512)
+def _postgres_sql(sql: str) -> str:
+    """``?`` placeholders become ``%s`` (a literal ``%`` is doubled first)."""
+    if _INSERT_OR_IGNORE.match(sql):
+        sql = _INSERT_OR_IGNORE.sub("INSERT ", sql) + " ON CONFLICT DO NOTHING"
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _postgres_params(params: Sequence[Any]) -> Sequence[Any]:
+    # SQLite stores True as 1 in an INTEGER column; PostgreSQL refuses a boolean there.
+    if any(type(p) is bool for p in params):
+        return [int(p) if type(p) is bool else p for p in params]
+    return params
+
+
+class _Row(tuple):  # type: ignore[type-arg]
+    """A row readable by position and by column name, like ``sqlite3.Row``."""
+
+    _names: dict[str, int] = {}  # noqa: RUF012 - replaced per result shape
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+@lru_cache(maxsize=256)
+def _row_class(names: tuple[str, ...]) -> type[_Row]:
+    return type("Row", (_Row,), {"_names": {name: i for i, name in enumerate(names)}})
+
+
+def _row_factory(cursor: Any) -> Any:
+    description = cursor.description
+    if description is None:
+        return tuple
+    return _row_class(tuple(column.name for column in description))
+
+
+class PostgresDatabase:
+    """A PostgreSQL database through psycopg 3, in autocommit with explicit transactions."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.where = redact(url)
+        self._secret = secret_of(url)
+        self.path = None
+        try:
+            import psycopg
+        except ImportError:
+            raise LedgerError(
+                "a postgresql:// ledger needs psycopg: pip install 'psycopg[binary]'",
+                file=self.where,
+            ) from None
+        self._errors = psycopg.Error
+        try:
+            # libpq reads the password from the URL, PGPASSWORD or ~/.pgpass by itself.
+            self.raw = psycopg.connect(
+                url,
+                autocommit=True,
+                row_factory=_row_factory,
+                connect_timeout=10,
+                application_name="preflight",
+            )
+        except psycopg.Error as error:
+            raise LedgerError(
+                f"cannot open the ledger: {one_line(error, self._secret)}", file=self.where
+            ) from None
+        except (ValueError, UnicodeError) as error:
+            raise LedgerError(f"not a usable URL: {one_line(error, self._secret)}",
+                              file=self.where) from None
+
+    def _fail(self, error: BaseException) -> LedgerError:
+        return LedgerError(f"ledger error: {one_line(error, self._secret)}", file=self.where)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        if sql.strip().upper() == "BEGIN IMMEDIATE":
+            self.begin()
+            return self.raw.cursor()  # type: ignore[return-value]
+        try:
+            return self.raw.execute(  # type: ignore[return-value]
+                _postgres_sql(sql), _postgres_params(params) or None
+            )
+        except self._errors as error:
+            raise self._fail(error) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(_postgres_sql(sql), [_postgres_params(r) for r in rows])
+        except self._errors as error:
+            raise self._fail(error) from None
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+        # What BEGIN IMMEDIATE means on SQLite: no other writer until COMMIT, so every
+        # read-then-write inside a transaction sees the state it writes over.
+        self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.raw.info.transaction_status != 0:  # 0: idle, nothing to roll back
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def ddl(self, statement: str) -> str:
+        for pattern, replacement in _DDL:
+            statement = pattern.sub(replacement, statement)
+        return statement
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        # Several processes starting at once: one applies the migrations, the others wait
+        # and then find them applied.
+        self.execute(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
+        try:
+            yield
+        finally:
+            self.rollback()
+            self.execute(f"SELECT pg_advisory_unlock({MIGRATE_LOCK})")
+
+    def tables(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+                " ORDER BY table_name"
+            )
+        ]
+
+    def columns(self, table: str) -> list[str]:
+        return [
+            row[0]
+            for row in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                " current_schema() AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
+
+    def reset_ids(self, table: str) -> None:
+        """After rows were copied with their ids, new rows continue after the largest."""
+        sequence = self.execute("SELECT pg_get_serial_sequence(?, 'id')", (table,)).fetchone()
+        if sequence and sequence[0]:
+            self.execute(
+                f'SELECT setval(?, GREATEST((SELECT MAX(id) FROM "{table}"), 1))',
+                (sequence[0],),
+            )
+
+    def integrity_ok(self) -> bool:
+        """PostgreSQL enforces keys and checksums itself; a broken connection is the
+        failure this can see."""
+        return bool(self.execute("SELECT 1").fetchone()[0] == 1)
+
+
+def open_database(location: str | Path) -> SqliteDatabase | PostgresDatabase:
+    from preflight.ledger.location import is_url
+
+    if is_url(location):
+        return PostgresDatabase(str(location))
+    return SqliteDatabase(Path(location))
+
+
+__all__ = ["Database", "PostgresDatabase", "SqliteDatabase", "one_line", "open_database"]
