@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -95,10 +95,9 @@ def redact(location: str | Path) -> str:
         if "@" in netloc:
             userinfo, host = netloc.rsplit("@", 1)
             netloc = userinfo.split(":", 1)[0] + "@" + host
-        query = urlencode(
-            [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k != "password"],
-            safe="=-",
+        # Kept as written (not re-encoded), less any password parameter.
+        query = "&".join(
+            p for p in parts.query.split("&") if p.split("=", 1)[0].lower() != "password"
         )
         return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
     except ValueError:

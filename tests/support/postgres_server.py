@@ -172,7 +172,7 @@ class PostgresServer:
             return
         if self.bindir is not None and (self.folder / "data" / "postmaster.pid").exists():
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
-                      "-m", "fast", "-w", "-t", "60", "stop")
+                      "-m", "immediate", "-w", "-t", "60", "stop")
         self._cleanup()
 
     def _cleanup(self) -> None:
