@@ -31,6 +31,7 @@ COMMAND_FAMILIES: dict[str, str] = {
     "status": "send",
     "demo": "send",
     "bounces": "bounces",
+    "ledger": "ledger",
 }
 
 

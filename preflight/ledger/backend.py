@@ -49,6 +49,10 @@ class Database(Protocol):
     def migration_lock(self) -> Any: ...
     def tables(self) -> list[str]: ...
     def columns(self, table: str) -> list[str]: ...
+    def references(self, table: str) -> set[str]: ...
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), size: int = 5000
+    ) -> Iterator[list[Any]]: ...
     def reset_ids(self, table: str) -> None: ...
     def integrity_ok(self) -> bool: ...
 
@@ -129,6 +133,14 @@ class SqliteDatabase:
 
     def columns(self, table: str) -> list[str]:
         return [row[1] for row in self.execute(f'PRAGMA table_info("{table}")')]
+
+    def references(self, table: str) -> set[str]:
+        return {row[2] for row in self.execute(f'PRAGMA foreign_key_list("{table}")')}
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[list[Any]]:
+        cursor = self.execute(sql, params)
+        while batch := cursor.fetchmany(size):  # type: ignore[attr-defined]
+            yield batch
 
     def reset_ids(self, table: str) -> None:
         """SQLite's INTEGER PRIMARY KEY continues after the largest id by itself."""
@@ -297,6 +309,31 @@ class PostgresDatabase:
                 (table,),
             )
         ]
+
+    def references(self, table: str) -> set[str]:
+        return {
+            row[0]
+            for row in self.execute(
+                "SELECT DISTINCT ccu.table_name FROM information_schema.table_constraints tc"
+                " JOIN information_schema.constraint_column_usage ccu"
+                " ON ccu.constraint_name = tc.constraint_name"
+                " AND ccu.constraint_schema = tc.constraint_schema"
+                " WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_name = ?"
+                " AND tc.table_schema = current_schema()",
+                (table,),
+            )
+        } - {table}
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[list[Any]]:
+        """Rows in batches through a server-side cursor: a million rows never sit in memory."""
+        try:
+            with self.raw.transaction(), self.raw.cursor(name="preflight_stream") as cursor:
+                cursor.itersize = size
+                cursor.execute(_postgres_sql(sql), _postgres_params(params) or None)
+                while batch := cursor.fetchmany(size):
+                    yield batch
+        except self._errors as error:
+            raise self._fail(error) from None
 
     def reset_ids(self, table: str) -> None:
         """After rows were copied with their ids, new rows continue after the largest."""

@@ -65,10 +65,12 @@ def ensure_bindir() -> Path:
             "PostgreSQL is not installed (no initdb found): install Debian's `postgresql`"
             f" package, set PG_BINDIR, or point {ENV_URL} at a running server"
         )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     update = subprocess.run(
-        ["apt-get", "-o", "DPkg::Lock::Timeout=600", "update"], capture_output=True, text=True
+        ["apt-get", "-o", "DPkg::Lock::Timeout=600", "update"],
+        capture_output=True, text=True, env=env,
     )
-    install = subprocess.run(APT_INSTALL, capture_output=True, text=True)
+    install = subprocess.run(APT_INSTALL, capture_output=True, text=True, env=env)
     bindir = find_bindir()
     if bindir is None:
         tail = (install.stderr or update.stderr).strip().splitlines()[-1:] or ["no output"]
