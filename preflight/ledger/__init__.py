@@ -47,6 +47,9 @@ class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin):
 
     def __init__(self, location: str | Path | None = None) -> None:
         resolved = _location.resolve(location)
+        # Where it is, password included when the URL has one: for a second connection,
+        # never for display (``where`` is that).
+        self.location = resolved
         self.db = open_database(resolved)
         # For SQLite, the file; for PostgreSQL, None (see ``where``).
         self.path: Path | None = resolved if isinstance(resolved, Path) else None

@@ -203,6 +203,37 @@ def _row_factory(cursor: Any) -> Any:
     return _row_class(tuple(column.name for column in description))
 
 
+class _PostgresCursor:
+    """A psycopg cursor that also answers ``lastrowid`` as sqlite3 does (the id of the row
+    an INSERT made), so the ledger's SQL need not say ``RETURNING id`` itself."""
+
+    __slots__ = ("_cursor", "lastrowid")
+
+    def __init__(self, cursor: Any, lastrowid: int | None = None) -> None:
+        self._cursor = cursor
+        self.lastrowid = lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return list(self._cursor.fetchmany(size))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+
+_INSERT_INTO = re.compile(r'^\s*INSERT\s+INTO\s+"?(\w+)"?', re.I)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
+
+
 class PostgresDatabase:
     """A PostgreSQL database through psycopg 3, in autocommit with explicit transactions."""
 
@@ -211,6 +242,7 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.where = redact(url)
         self._secret = secret_of(url)
+        self._id_tables: dict[str, bool] = {}  # table -> has an id column (for lastrowid)
         self.path = None
         try:
             import psycopg
@@ -243,13 +275,34 @@ class PostgresDatabase:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         if sql.strip().upper() == "BEGIN IMMEDIATE":
             self.begin()
-            return self.raw.cursor()  # type: ignore[return-value]
+            return _PostgresCursor(self.raw.cursor())
+        returning = self._needs_returning(sql)
+        if returning:
+            sql += " RETURNING id"
         try:
-            return self.raw.execute(  # type: ignore[return-value]
-                _postgres_sql(sql), _postgres_params(params) or None
-            )
+            cursor = self.raw.execute(_postgres_sql(sql), _postgres_params(params) or None)
         except self._errors as error:
             raise self._fail(error) from None
+        if returning:
+            row = cursor.fetchone()
+            return _PostgresCursor(cursor, int(row[0]) if row else None)
+        return _PostgresCursor(cursor)
+
+    def _needs_returning(self, sql: str) -> bool:
+        """An INSERT into a table with an ``id`` column that does not ask for it already."""
+        match = _INSERT_INTO.match(sql)
+        if match is None or _RETURNING.search(sql):
+            return False
+        table = match.group(1).lower()
+        if table not in self._id_tables:
+            self._id_tables[table] = bool(
+                self.raw.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                    " current_schema() AND table_name = %s AND column_name = 'id'",
+                    (table,),
+                ).fetchone()
+            )
+        return self._id_tables[table]
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:

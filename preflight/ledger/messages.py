@@ -205,11 +205,10 @@ class MessagesMixin:
             )
             cursor = self.db.execute(
                 "INSERT INTO attempts (message_row, mailbox, recipient_domain, started_at,"
-                " outcome) VALUES (?, ?, ?, ?, 'sending') RETURNING id",
+                " outcome) VALUES (?, ?, ?, ?, 'sending')",
                 (row_id, mailbox, domain, now),
             )
-            attempt = int(cursor.fetchone()[0])
-        return attempt
+        return int(cursor.lastrowid or 0)
 
     def record_result(
         self,
