@@ -163,11 +163,12 @@ _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+", re.I)
 
 
 @lru_cache(maxsize=512)
-def _postgres_sql(sql: str) -> str:
-    """``?`` placeholders become ``%s`` (a literal ``%`` is doubled first)."""
+def _postgres_sql(sql: str, with_params: bool = True) -> str:
+    """``?`` placeholders become ``%s`` (a literal ``%`` is doubled first: psycopg reads
+    ``%`` only in a statement that has parameters)."""
     if _INSERT_OR_IGNORE.match(sql):
         sql = _INSERT_OR_IGNORE.sub("INSERT ", sql) + " ON CONFLICT DO NOTHING"
-    return sql.replace("%", "%%").replace("?", "%s")
+    return sql.replace("%", "%%").replace("?", "%s") if with_params else sql
 
 
 def _postgres_params(params: Sequence[Any]) -> Sequence[Any]:
@@ -280,7 +281,11 @@ class PostgresDatabase:
         if returning:
             sql += " RETURNING id"
         try:
-            cursor = self.raw.execute(_postgres_sql(sql), _postgres_params(params) or None)
+            cursor = (
+                self.raw.execute(_postgres_sql(sql), _postgres_params(params))
+                if params
+                else self.raw.execute(_postgres_sql(sql, False))
+            )
         except self._errors as error:
             raise self._fail(error) from None
         if returning:
@@ -382,7 +387,10 @@ class PostgresDatabase:
         try:
             with self.raw.transaction(), self.raw.cursor(name="preflight_stream") as cursor:
                 cursor.itersize = size
-                cursor.execute(_postgres_sql(sql), _postgres_params(params) or None)
+                if params:
+                    cursor.execute(_postgres_sql(sql), _postgres_params(params))
+                else:
+                    cursor.execute(_postgres_sql(sql, False))
                 while batch := cursor.fetchmany(size):
                     yield batch
         except self._errors as error:

@@ -86,3 +86,16 @@ def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "TopSecret" not in result.stderr + result.stdout
     assert f"postgresql://ann@127.0.0.1:{port}/team: cannot open the ledger" in lines[0]
+
+
+def test_percent_signs_and_placeholders_mean_the_same_on_both(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
+        ledger.suppress("a%b@x.example", "manual", "manual", "100% sure")
+        with_params = ledger.db.execute(
+            "SELECT detail FROM suppression WHERE address LIKE ? AND detail LIKE '100%'",
+            ("a%",),
+        ).fetchone()
+        without = ledger.db.execute(
+            "SELECT 7 % 3, detail FROM suppression WHERE detail LIKE '%sure'"
+        ).fetchone()
+        assert tuple(with_params) == ("100% sure",) and tuple(without) == (1, "100% sure")

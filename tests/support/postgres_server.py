@@ -108,6 +108,8 @@ class PostgresServer:
     port: int = 0
     folder: Path | None = None
     bindir: Path | None = None
+    # Benchmarks want PostgreSQL as a team would run it (fsync on); tests do not.
+    durable: bool = False
     _user: pwd.struct_passwd | None = field(default=None, repr=False)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -151,9 +153,10 @@ class PostgresServer:
             self.port = _free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -c port={self.port}"
-                f" -c unix_socket_directories={self.folder} -c fsync=off"
-                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                f" -c unix_socket_directories={self.folder} -c max_connections=200"
             )
+            if not self.durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             started = self._run(
                 str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-l",
                 str(self.folder / "server.log"), "-o", options, "-w", "-t", "60", "start",
