@@ -10,9 +10,11 @@ one :class:`~preflight.errors.LedgerError` line that names the ledger (password 
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -235,6 +237,50 @@ _INSERT_INTO = re.compile(r'^\s*INSERT\s+INTO\s+"?(\w+)"?', re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 
 
+def _is_local(host: str) -> bool:
+    """A Unix socket folder or a loopback address: nothing travels off the machine."""
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_settings(url: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What the connection to ``url`` adds so that the password never travels in clear.
+
+    A server off this machine gets ``sslmode=verify-full`` (the certificate checked against
+    ``~/.postgresql/root.crt``, else the system's CAs) unless the URL or ``PGSSLMODE`` says
+    otherwise; a mode that may fall back to plain text (disable, allow, prefer) is refused.
+    ``sslmode=require`` (encrypted, certificate not checked) is the explicit opt-out, like
+    ``--insecure`` for SMTP.
+    """
+    from psycopg.conninfo import conninfo_to_dict
+
+    env = os.environ if env is None else env
+    params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+    hosts = (params.get("hostaddr") or params.get("host") or env.get("PGHOSTADDR")
+             or env.get("PGHOST") or "").split(",")
+    remote = [h for h in hosts if not _is_local(h.strip())]
+    if not remote:
+        return {}
+    mode = params.get("sslmode") or env.get("PGSSLMODE")
+    if mode is None:
+        extra = {"sslmode": "verify-full"}
+        own_ca = Path(env.get("HOME", "~")).expanduser() / ".postgresql" / "root.crt"
+        if not (params.get("sslrootcert") or env.get("PGSSLROOTCERT") or own_ca.is_file()):
+            extra["sslrootcert"] = "system"
+        return extra
+    if mode in ("disable", "allow", "prefer"):
+        raise LedgerError(
+            f"sslmode={mode} could send the password to {remote[0]} without TLS: leave"
+            " sslmode out (verify-full) or say sslmode=require",
+            field="sslmode",
+        )
+    return {}
+
+
 class PostgresDatabase:
     """A PostgreSQL database through psycopg 3, in autocommit with explicit transactions."""
 
@@ -254,9 +300,17 @@ class PostgresDatabase:
             ) from None
         self._errors = psycopg.Error
         try:
+            tls = tls_settings(url)
+        except LedgerError as error:
+            raise LedgerError(error.message, file=self.where, field=error.field) from None
+        except (psycopg.Error, ValueError) as error:
+            raise LedgerError(f"not a usable URL: {one_line(error, self._secret)}",
+                              file=self.where) from None
+        try:
             # libpq reads the password from the URL, PGPASSWORD or ~/.pgpass by itself.
             self.raw = psycopg.connect(
                 url,
+                **tls,
                 autocommit=True,
                 row_factory=_row_factory,
                 connect_timeout=10,

@@ -99,3 +99,38 @@ def test_percent_signs_and_placeholders_mean_the_same_on_both(ledger_at: str) ->
             "SELECT 7 % 3, detail FROM suppression WHERE detail LIKE '%sure'"
         ).fetchone()
         assert tuple(with_params) == ("100% sure",) and tuple(without) == (1, "100% sure")
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "expected"),
+    [
+        ("postgresql://ann@127.0.0.1:5432/team", {}, {}),
+        ("postgresql://ann@localhost/team", {}, {}),
+        ("postgresql://ann@[::1]/team", {}, {}),
+        ("postgresql:///team?host=/run/postgresql", {}, {}),
+        ("postgresql://ann@db.example.com/team", {},
+         {"sslmode": "verify-full", "sslrootcert": "system"}),
+        ("postgresql://ann@db.example.com/team", {"PGSSLROOTCERT": "/ca.pem"},
+         {"sslmode": "verify-full"}),
+        ("postgresql://ann@db.example.com/team?sslmode=require", {}, {}),
+        ("postgresql://ann@db.example.com/team", {"PGSSLMODE": "verify-ca"}, {}),
+    ],
+)
+def test_a_server_off_this_machine_gets_verified_tls_by_default(
+    url: str, env: dict[str, str], expected: dict[str, str], tmp_path: Path
+) -> None:
+    from preflight.ledger.backend import tls_settings
+
+    assert tls_settings(url, {"HOME": str(tmp_path), **env}) == expected
+
+
+@pytest.mark.parametrize("mode", ["disable", "allow", "prefer"])
+def test_a_mode_that_may_send_the_password_in_clear_is_refused(mode: str) -> None:
+    from preflight.ledger.backend import tls_settings
+
+    with pytest.raises(LedgerError) as caught:
+        tls_settings(f"postgresql://ann:pw@10.1.2.3/team?sslmode={mode}", {})
+    assert f"sslmode={mode} could send the password to 10.1.2.3 without TLS" in str(caught.value)
+    with pytest.raises(LedgerError) as caught:  # refused before any connection is tried
+        Ledger(f"postgresql://ann:pw@10.1.2.3/team?sslmode={mode}")
+    assert "pw@" not in str(caught.value)
