@@ -59,11 +59,14 @@ class Database(Protocol):
     def integrity_ok(self) -> bool: ...
 
 
-def one_line(error: BaseException, secret: str | None = None) -> str:
-    """A database message as one line: its first line, then DETAIL/HINT joined by '; '."""
+def one_line(error: BaseException, *secrets: str | None) -> str:
+    """A database message as one line: its first line, then DETAIL/HINT joined by '; '.
+
+    Any of ``secrets`` (the passwords in play) that the message quotes becomes ``***``."""
     text = "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
-    if secret:
-        text = text.replace(secret, "***")
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
     return text or type(error).__name__
 
 
@@ -289,6 +292,7 @@ class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self.where = redact(url)
         self._secret = secret_of(url)
+        self._env_secret = os.environ.get("PGPASSWORD")
         self._id_tables: dict[str, bool] = {}  # table -> has an id column (for lastrowid)
         self.path = None
         try:
@@ -304,7 +308,7 @@ class PostgresDatabase:
         except LedgerError as error:
             raise LedgerError(error.message, file=self.where, field=error.field) from None
         except (psycopg.Error, ValueError) as error:
-            raise LedgerError(f"not a usable URL: {one_line(error, self._secret)}",
+            raise LedgerError(f"not a usable URL: {self._line(error)}",
                               file=self.where) from None
         try:
             # libpq reads the password from the URL, PGPASSWORD or ~/.pgpass by itself.
@@ -318,14 +322,17 @@ class PostgresDatabase:
             )
         except psycopg.Error as error:
             raise LedgerError(
-                f"cannot open the ledger: {one_line(error, self._secret)}", file=self.where
+                f"cannot open the ledger: {self._line(error)}", file=self.where
             ) from None
         except (ValueError, UnicodeError) as error:
-            raise LedgerError(f"not a usable URL: {one_line(error, self._secret)}",
+            raise LedgerError(f"not a usable URL: {self._line(error)}",
                               file=self.where) from None
 
+    def _line(self, error: BaseException) -> str:
+        return one_line(error, self._secret, self._env_secret)
+
     def _fail(self, error: BaseException) -> LedgerError:
-        return LedgerError(f"ledger error: {one_line(error, self._secret)}", file=self.where)
+        return LedgerError(f"ledger error: {self._line(error)}", file=self.where)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         if sql.strip().upper() == "BEGIN IMMEDIATE":
