@@ -165,6 +165,18 @@ _DDL = (
     (re.compile(r"\bAUTOINCREMENT\b", re.I), ""),
 )
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+", re.I)
+# SQLite words PostgreSQL spells differently. SQLite's LIKE ignores the case of ASCII letters;
+# PostgreSQL's ILIKE is the operator that does.
+_SPELLINGS = (
+    (re.compile(r"\bLIKE\b", re.I), "ILIKE"),
+    (re.compile(r"\bIFNULL\s*\(", re.I), "COALESCE("),
+)
+# Functions SQLite has that PostgreSQL lacks, created in the ledger's schema (only where
+# missing): ROUND(REAL, digits) exists in PostgreSQL for NUMERIC only.
+_COMPAT_FUNCTIONS = {
+    "round": "CREATE FUNCTION round(double precision, integer) RETURNS double precision"
+    " LANGUAGE SQL IMMUTABLE AS 'SELECT pg_catalog.round($1::numeric, $2)::double precision'",
+}
 
 
 @lru_cache(maxsize=512)
@@ -173,6 +185,8 @@ def _postgres_sql(sql: str, with_params: bool = True) -> str:
     ``%`` only in a statement that has parameters)."""
     if _INSERT_OR_IGNORE.match(sql):
         sql = _INSERT_OR_IGNORE.sub("INSERT ", sql) + " ON CONFLICT DO NOTHING"
+    for pattern, spelling in _SPELLINGS:
+        sql = pattern.sub(spelling, sql)
     return sql.replace("%", "%%").replace("?", "%s") if with_params else sql
 
 
@@ -328,6 +342,11 @@ class PostgresDatabase:
             raise LedgerError(f"not a usable URL: {self._line(error)}",
                               file=self.where) from None
 
+        from psycopg.types.numeric import FloatLoader
+
+        # NUMERIC results (AVG of integers, a numeric literal) as float, as SQLite gives them.
+        self.raw.adapters.register_loader("numeric", FloatLoader)
+
     def _line(self, error: BaseException) -> str:
         return one_line(error, self._secret, self._env_secret)
 
@@ -404,10 +423,23 @@ class PostgresDatabase:
         # and then find them applied.
         self.execute(f"SELECT pg_advisory_lock({MIGRATE_LOCK})")
         try:
+            self._create_compat_functions()
             yield
         finally:
             self.rollback()
             self.execute(f"SELECT pg_advisory_unlock({MIGRATE_LOCK})")
+
+    def _create_compat_functions(self) -> None:
+        present = {
+            row[0]
+            for row in self.execute(
+                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = current_schema()"
+            )
+        }
+        for name, statement in _COMPAT_FUNCTIONS.items():
+            if name not in present:
+                self.execute(statement)
 
     def tables(self) -> list[str]:
         return [

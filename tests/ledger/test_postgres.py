@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from preflight.cli import app
 from preflight.errors import LedgerError
 from preflight.ledger import Ledger
+from preflight.ledger.messages import RowRecord
 
 OPEN = "import sys; from preflight.ledger import Ledger; Ledger(sys.argv[1]).close()"
 
@@ -134,3 +135,19 @@ def test_a_mode_that_may_send_the_password_in_clear_is_refused(mode: str) -> Non
     with pytest.raises(LedgerError) as caught:  # refused before any connection is tried
         Ledger(f"postgresql://ann:pw@10.1.2.3/team?sslmode={mode}")
     assert "pw@" not in str(caught.value)
+
+
+def test_sqlite_spellings_mean_the_same_on_postgresql(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
+        ledger.suppress("Ann@Company.Example", "manual", "manual")
+        row = ledger.db.execute(
+            "SELECT COUNT(*), IFNULL(NULL, 'x'), AVG(LENGTH(address)) FROM suppression"
+            " WHERE address LIKE ?",
+            ("%@COMPANY.example",),
+        ).fetchone()
+        assert tuple(row) == (1, "x", 19.0) and isinstance(row[2], float)
+        campaign = ledger.campaign_id("c")
+        ledger.store_rows(campaign, [RowRecord(1, 2, "a@b.example", {}, "queued", None, 2.345)],
+                          "2026-01-05T08:00:00+00:00")
+        rounded = ledger.db.execute("SELECT ROUND(lint_score, 1) FROM messages").fetchone()[0]
+        assert rounded == 2.3 and isinstance(rounded, float)
