@@ -397,10 +397,10 @@ class PostgresDatabase:
             raise self._fail(error) from None
 
     def begin(self) -> None:
-        self.execute("BEGIN")
         # What BEGIN IMMEDIATE means on SQLite: no other writer until COMMIT, so every
-        # read-then-write inside a transaction sees the state it writes over.
-        self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        # read-then-write inside a transaction sees the state it writes over. One round trip
+        # for both statements (a query without parameters may hold several).
+        self.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     def commit(self) -> None:
         self.execute("COMMIT")

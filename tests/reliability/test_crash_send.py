@@ -23,6 +23,11 @@ from reliability.processes import crash_seed, kill_and_restart, preflight_comman
 
 RECIPIENTS = 300
 KILLS = 22
+# On PostgreSQL each restart also connects and every statement is a round trip to the
+# server's own process: fewer kills keep the test's time near the SQLite one. A kill is the
+# same event for the server either way (the connection drops, its transaction rolls back).
+POSTGRESQL_KILLS = 10
+POSTGRESQL_RECIPIENTS = 150
 BOX = "li.wei@brightline.example"
 
 
@@ -47,12 +52,15 @@ def test_sigkill_at_random_moments_never_sends_twice_or_loses_a_message(
 ) -> None:
     seed = crash_seed()
     maildir = tmp_path / "sink"
-    rows = sample_rows(RECIPIENTS, lambda i: f"buyer{i % 40}.example")
+    on_sqlite = ledger_at.endswith(".sqlite3")
+    count = RECIPIENTS if on_sqlite else POSTGRESQL_RECIPIENTS
+    rows = sample_rows(count, lambda i: f"buyer{i % 40}.example")
     expected = {row[0] for row in rows}
     (tmp_path / "fast.toml").write_text(FAST_PLAN, encoding="utf-8")
     (tmp_path / "t.j2").write_text(TEMPLATE, encoding="utf-8")
     write_recipients(tmp_path / "r.csv", rows)
     ledger = ledger_at
+    kills = KILLS if on_sqlite else POSTGRESQL_KILLS
     # A few milliseconds between storing a message and answering 250: the window in which
     # a kill leaves a message delivered but not recorded as sent.
     with sink_process(maildir, "--reply-delay", "0.004") as port:
@@ -72,13 +80,15 @@ def test_sigkill_at_random_moments_never_sends_twice_or_loses_a_message(
         log, final = kill_and_restart(
             command,
             cwd=tmp_path,
-            kills=KILLS,
+            kills=kills,
             seed=seed,
             progress=lambda: stored(maildir),
             delay=delay,
         )
     assert final.returncode == 0, f"{final.stderr}; {log}"
-    assert log.kills >= 20 and log.kills_mid_work >= 15, f"not enough kills: {log}"
+    assert log.kills >= kills - 2 and log.kills_mid_work >= kills * 2 // 3, (
+        f"not enough kills: {log}"
+    )
 
     opened = Ledger(ledger)
     assert opened.integrity_ok(), str(log)
