@@ -23,14 +23,14 @@ def _with_password(url: str, password: str) -> str:
     return url.replace("preflight@", f"preflight:{password}@", 1)
 
 
-def test_processes_starting_at_once_apply_each_migration_once(postgres_url: str) -> None:
+def test_processes_starting_at_once_apply_each_migration_once(ledger_at: str) -> None:
     starters = [
-        subprocess.Popen([sys.executable, "-c", OPEN, postgres_url], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", OPEN, ledger_at], stderr=subprocess.PIPE)
         for _ in range(4)
     ]
     errors = [p.communicate(timeout=60)[1].decode() for p in starters]
     assert [p.returncode for p in starters] == [0] * 4, errors
-    with Ledger(postgres_url) as ledger:
+    with Ledger(ledger_at) as ledger:
         names = [r[0] for r in ledger.db.execute("SELECT name FROM schema_migrations")]
         assert sorted(names) == ledger.applied_migrations() and len(names) == len(set(names))
         assert "0002_send_attempts" in names
