@@ -14,17 +14,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
-from preflight.errors import InputError
+from preflight.errors import ClaimLost, InputError
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.policy import decide, hard_bounce_brake
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
+from preflight.run_leases import MailboxLeases
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
 from preflight.smtp import MailboxConnection, MailboxMisconfigured, MailboxUnavailable, SmtpReply
 from preflight.templates import Template
@@ -163,6 +165,10 @@ class RunStats:
     failed: int = 0
     unknown: int = 0
     skipped: int = 0
+    # Messages another concurrent run claimed first (it sends them, not this run).
+    taken_elsewhere: int = 0
+    # Mailboxes another live run holds: this run leaves them to it.
+    busy: dict[str, str] = field(default_factory=dict)
     recovered_unknown: int = 0
     paused: dict[str, str] = field(default_factory=dict)
     # Mailboxes this run paused (the user must act before they send again).
@@ -176,7 +182,15 @@ class RunStats:
 
     @property
     def done(self) -> int:
-        return self.sent + self.deferred + self.bounced + self.failed + self.unknown + self.skipped
+        return (
+            self.sent
+            + self.deferred
+            + self.bounced
+            + self.failed
+            + self.unknown
+            + self.skipped
+            + self.taken_elsewhere
+        )
 
 
 ConnectionFactory = Callable[[MailboxConfig], MailboxConnection]
@@ -219,6 +233,7 @@ class CampaignRun:
         self._hard: dict[str, deque[bool]] = {}
         self._connect_failures: dict[str, int] = {}
         self._soft: dict[int, int] = {}
+        self.leases = MailboxLeases(ledger, [box.address for box in config.mailboxes])
 
     def _progress(self) -> None:
         if self.on_progress is not None:
@@ -228,8 +243,19 @@ class CampaignRun:
         now = self.clock.now()
         for mailbox in self.config.mailboxes:
             mailbox.password()  # a missing variable stops the run before anything is sent
-        self.stats.recovered_unknown = self.ledger.recover_interrupted(self.campaign, iso(now))
+        busy = self.leases.acquire()  # MailboxBusy when another run holds every mailbox
+        try:
+            return await self._run_leased(now, busy)
+        finally:
+            self.leases.release()
+
+    async def _run_leased(self, now: datetime, busy: dict[str, Any]) -> RunStats:
+        self.stats.busy = {box: holder.describe() for box, holder in busy.items()}
+        self.stats.recovered_unknown = self.leases.recover(self.campaign, now)
         dispatcher = build_dispatcher(self.config, self.ledger, now.timestamp(), self.rng)
+        for address in busy:
+            dispatcher.pause(address)  # another run's, for as long as this run lasts
+        self.leases.start_heartbeat()
         policy = self.config.policy
         for address in self.connections:
             self._hard[address] = deque(
@@ -288,9 +314,15 @@ class CampaignRun:
         box = self.config.mailbox(pick.mailbox)
         started = self.clock.now()
         stamp = iso(started)
+        claim = self._claim(dispatcher, pick, started)
+        if claim is None:
+            return False
+        owner = self.leases.owner
         if self.ledger.suppression(message.recipient) is not None:
             # Suppressed since it was queued (a bounce import, another campaign).
-            self.ledger.mark_not_sent(message.row_id, "skipped", "address: suppressed", stamp)
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "skipped", "address: suppressed", stamp
+            )
             self.stats.skipped += 1
             return False
         ready = self._prebuilt(message, box, started)
@@ -306,7 +338,9 @@ class CampaignRun:
                     when=started,
                 )
             except InputError as error:
-                self.ledger.mark_not_sent(message.row_id, "failed", f"message: {error}", stamp)
+                self.ledger.settle_claim(
+                    message.row_id, claim, owner, "failed", f"message: {error}", stamp
+                )
                 self.stats.failed += 1
                 self.stats.last = f"{message.recipient}: not sent: {error}"
                 return False
@@ -317,26 +351,72 @@ class CampaignRun:
 
         def before_data() -> None:
             attempt.append(
-                self.ledger.mark_sending(message.row_id, box.address, domain, message_id, stamp)
+                self.ledger.mark_sending(
+                    message.row_id,
+                    box.address,
+                    domain,
+                    message_id,
+                    stamp,
+                    attempt=claim,
+                    owner=owner,
+                )
             )
 
         connection = self.connections[box.address]
         try:
             reply = await connection.send(payload, box.address, message.recipient, before_data)
+        except ClaimLost:
+            # Recovered or taken by another run while this one waited on the server.
+            self.stats.taken_elsewhere += 1
+            return False
         except MailboxMisconfigured as error:
             # A wrong password or TLS setting fails the same way every time: stop now.
+            self.ledger.release_claim(message.row_id, claim, owner, stamp)
             self._pause(dispatcher, box.address, str(error))
             dispatcher.put_back(message)
             return False
         except MailboxUnavailable as error:
+            self.ledger.release_claim(message.row_id, claim, owner, stamp)
             self._unreachable(dispatcher, pick, str(error))
             return False
         self._connect_failures[box.address] = 0
         dispatcher.record(pick, started.timestamp())
-        self._record_reply(
-            dispatcher, pick, reply, attempt[0] if attempt else None, started, message_id
-        )
+        self._record_reply(dispatcher, pick, reply, claim, started, message_id)
         return True
+
+    def _claim(self, dispatcher: Dispatcher, pick: Pick, started: datetime) -> int | None:
+        """Claim the picked message in the ledger (compare-and-set, caps counted inside);
+        returns the claim's attempt id, or None when this run must not send it now."""
+        message = pick.message
+        schedule = dispatcher.mailboxes[pick.mailbox]
+        claim = self.leases.claim(
+            message.row_id,
+            mailbox=pick.mailbox,
+            domain=message.domain,
+            when=started,
+            schedule=schedule,
+            domain_cap=dispatcher.domain_cap,
+        )
+        if claim.ok:
+            return claim.attempt
+        if claim.refused == "taken":
+            self.stats.taken_elsewhere += 1
+        elif claim.refused == "lease":
+            dispatcher.put_back(message)
+            dispatcher.pause(pick.mailbox)
+            self.stats.busy[pick.mailbox] = "its lease was taken over by another run"
+            self.stats.last = f"{pick.mailbox}: lease lost; this run stops sending from it"
+        elif claim.refused == "domain":
+            # Another run's sends filled the domain's cap: wait until it frees.
+            message.not_before = claim.retry_at or started.timestamp() + 60.0
+            dispatcher.put_back(message)
+        else:
+            # Another run sent from this mailbox (a lease taken over): its cap is full.
+            _, _, next_day = schedule.day_limits(started.timestamp())
+            free = claim.retry_at if claim.refused == "hourly" else next_day
+            schedule.hold_until(free or next_day)
+            dispatcher.put_back(message)
+        return None
 
     def _prebuilt(
         self, message: QueuedMessage, box: MailboxConfig, when: datetime

@@ -82,9 +82,17 @@ class LedgerError(PreflightError):
     """The ledger database cannot be opened, migrated or written."""
 
 
+class ClaimLost(LedgerError):
+    """A message is no longer in the state this run expected (another run took it)."""
+
+
 class MailboxError(PreflightError):
     """A mailbox cannot be used: missing password variable, rejected login, no TLS."""
 
 
 class DnsError(PreflightError):
     """A DNS lookup failed in a way that stops the check (no resolver, bad answer)."""
+
+
+class MailboxBusy(MailboxError):
+    """Every mailbox of the campaign is leased by another live run."""

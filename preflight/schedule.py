@@ -115,6 +115,13 @@ class MailboxSchedule:
             self._days[day] = info
         return info
 
+    def day_limits(self, when: float) -> tuple[float, int, float]:
+        """The local day of ``when``: its midnight, its cap, and the next midnight."""
+        day = self.local_date(when)
+        info = self._day(day)
+        midnight = datetime.combine(day, time(), self.window.tz).timestamp()
+        return midnight, info.cap, info.next_day
+
     def earliest(self, now: float) -> float | None:
         """The first moment at or after ``now`` this mailbox may send; None if never."""
         cached = self._cached

@@ -143,7 +143,13 @@ class MailboxConnection:
                 if before_data is not None:
                     # Committed before the first byte of content: a crash after this point
                     # leaves evidence; a crash before it sent nothing.
-                    before_data()
+                    try:
+                        before_data()
+                    except BaseException:
+                        # Not ours to send after all (the claim was lost): drop the line so
+                        # the server discards the open transaction; nothing was written.
+                        self._abort()
+                        raise
                     before_data = None
                 step = "content"
                 reply = await _send_content(smtp, payload)
@@ -175,6 +181,11 @@ class MailboxConnection:
             await self._smtp.rset()
         except (aiosmtplib.SMTPException, OSError):
             await self.close()
+
+    def _abort(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
     async def close(self) -> None:
         smtp, self._smtp = self._smtp, None

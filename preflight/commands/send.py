@@ -373,7 +373,11 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
     ]
     if stats.unknown:
         parts.append(f"unknown {stats.unknown}")
+    if stats.taken_elsewhere:
+        parts.append(f"sent by another run {stats.taken_elsewhere}")
     console.print("this run: " + ", ".join(parts))
+    for box, holder in stats.busy.items():
+        console.print(f"left to another run: {box} ({holder})", markup=False)
     if stats.recovered_unknown:
         console.print(
             f"[yellow]{stats.recovered_unknown} messages were interrupted mid-send "

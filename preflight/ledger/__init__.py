@@ -15,6 +15,7 @@ from pathlib import Path
 from preflight.ledger import location as _location
 from preflight.ledger.backend import Database, open_database
 from preflight.ledger.bounces import BouncesMixin
+from preflight.ledger.leases import LeasesMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.suppression import SuppressionMixin
 
@@ -36,7 +37,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin):
+class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin):
     """An open ledger. Use as a context manager or call :meth:`close`.
 
     ``location`` is a file path (SQLite) or a ``postgresql://`` URL; None means the
@@ -73,6 +74,10 @@ class Ledger(MessagesMixin, BouncesMixin, SuppressionMixin):
 
     def close(self) -> None:
         self.db.close()
+
+    def open_another(self) -> Ledger:
+        """A second connection to the same ledger (the lease heartbeat's, in its thread)."""
+        return type(self)(self.location)
 
     def _migrate(self) -> None:
         scripts = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))

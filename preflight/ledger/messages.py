@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from preflight.errors import ClaimLost
+
 # States from which a new run may (re)write a row from the recipients file.
 REWRITABLE = ("queued", "skipped")
 
@@ -147,20 +149,49 @@ class MessagesMixin:
         ).fetchone()
         return row is None or (row[0] in REWRITABLE and row[1] == 0)
 
-    def recover_interrupted(self, campaign: int, now: str) -> int:
-        """Rows left in ``sending`` by a crash become ``unknown``; returns how many."""
+    def recover_interrupted(
+        self, campaign: int, now: str, *, owner: str | None = None, lease_now: str | None = None
+    ) -> int:
+        """Rows a crashed run left behind; returns how many became ``unknown``.
+
+        ``sending`` rows become ``unknown`` (the content may have gone out); ``claimed`` rows
+        never reached DATA and go back to the queue. With ``owner``, rows of a mailbox that
+        another live run holds a lease on are that run's work in progress and left alone.
+        """
+        live_elsewhere = (
+            " AND mailbox NOT IN (SELECT mailbox FROM mailbox_leases WHERE owner <> ?"
+            " AND expires_at >= ?)"
+        )
+        extra: tuple[str, ...] = ()
+        scope = ""
+        if owner is not None:
+            scope = live_elsewhere
+            extra = (owner, lease_now or now)
         with self.transaction():
+            self.db.execute(
+                "DELETE FROM attempts WHERE outcome = 'claimed' AND message_row IN"
+                " (SELECT id FROM messages WHERE campaign_id = ? AND state = 'claimed'"
+                + scope
+                + ")",
+                (campaign, *extra),
+            )
+            self.db.execute(
+                "UPDATE messages SET state = CASE WHEN attempts = 0 THEN 'queued'"
+                " ELSE 'deferred' END, claimed_by = NULL, updated_at = ?"
+                " WHERE campaign_id = ? AND state = 'claimed'" + scope,
+                (now, campaign, *extra),
+            )
             self.db.execute(
                 "UPDATE attempts SET outcome = 'unknown' WHERE outcome = 'sending' AND"
                 " message_row IN (SELECT id FROM messages WHERE campaign_id = ?"
-                " AND state = 'sending')",
-                (campaign,),
+                " AND state = 'sending'" + scope + ")",
+                (campaign, *extra),
             )
             cursor = self.db.execute(
-                "UPDATE messages SET state = 'unknown', updated_at = ?,"
+                "UPDATE messages SET state = 'unknown', updated_at = ?, claimed_by = NULL,"
                 " detail = 'interrupted during sending: it may or may not have been delivered'"
-                " WHERE campaign_id = ? AND state = 'sending'",
-                (now, campaign),
+                " WHERE campaign_id = ? AND state = 'sending'" + scope,
+                (now, campaign, *extra),
             )
         return cursor.rowcount
 
@@ -194,15 +225,46 @@ class MessagesMixin:
     # -- one attempt -----------------------------------------------------------------------
 
     def mark_sending(
-        self, row_id: int, mailbox: str, domain: str, message_id: str, now: str
+        self,
+        row_id: int,
+        mailbox: str,
+        domain: str,
+        message_id: str,
+        now: str,
+        *,
+        attempt: int | None = None,
+        owner: str | None = None,
     ) -> int:
-        """Commit ``sending`` (and the attempt) before DATA; returns the attempt id."""
+        """Commit ``sending`` (and the attempt) before DATA; returns the attempt id.
+
+        A compare-and-set on the state it expects: ``claimed`` by ``owner`` when ``attempt``
+        is that claim's attempt row, otherwise ``queued`` or ``deferred``. Raises
+        :class:`~preflight.errors.ClaimLost` when the row is not in that state (another run
+        took it, or recovered it): the caller must not send the content.
+        """
         with self.transaction():
-            self.db.execute(
+            if attempt is not None:
+                cursor = self.db.execute(
+                    "UPDATE messages SET state = 'sending', message_id = ?,"
+                    " attempts = attempts + 1, updated_at = ?, sent_at = ?"
+                    " WHERE id = ? AND state = 'claimed' AND claimed_by = ? AND mailbox = ?",
+                    (message_id, now, now, row_id, owner, mailbox),
+                )
+                if cursor.rowcount != 1:
+                    raise ClaimLost(f"message {row_id} is no longer claimed by this run")
+                self.db.execute(
+                    "UPDATE attempts SET outcome = 'sending' WHERE id = ? AND outcome = 'claimed'",
+                    (attempt,),
+                )
+                return attempt
+            cursor = self.db.execute(
                 "UPDATE messages SET state = 'sending', mailbox = ?, message_id = ?,"
-                " attempts = attempts + 1, updated_at = ?, sent_at = ? WHERE id = ?",
+                " attempts = attempts + 1, updated_at = ?, sent_at = ?"
+                " WHERE id = ? AND state IN ('queued', 'deferred')",
                 (mailbox, message_id, now, now, row_id),
             )
+            if cursor.rowcount != 1:
+                raise ClaimLost(f"message {row_id} is not queued any more")
             cursor = self.db.execute(
                 "INSERT INTO attempts (message_row, mailbox, recipient_domain, started_at,"
                 " outcome) VALUES (?, ?, ?, ?, 'sending')",
@@ -266,7 +328,8 @@ class MessagesMixin:
             self.db.execute(
                 "UPDATE messages SET state = ?, reply_code = ?, reply_status = ?,"
                 " reply_text = ?, reason = ?, hard = ?, next_attempt_at = ?,"
-                " soft_failures = soft_failures + ?, detail = ?, updated_at = ? WHERE id = ?",
+                " soft_failures = soft_failures + ?, detail = ?, updated_at = ?, claimed_by = NULL"
+                " WHERE id = ? AND state IN ('sending', 'claimed', 'queued', 'deferred')",
                 (
                     result.state,
                     result.code,

@@ -1,0 +1,163 @@
+"""Two and three real ``preflight send`` processes at once on one campaign and one ledger.
+
+A cron job overlapping a manual run: the processes start together against one sink (in its
+own process, storing every accepted message in a Maildir). Mailbox leases split the
+mailboxes between the runs, and every message is claimed by compare-and-set in the ledger,
+so the sink accepts each recipient at most once, the daily and per-domain caps hold across
+the processes, and a final re-run sends whatever the others left. Repeated a few times.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import sqlite3
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from send.helpers import FAST_PLAN, TEMPLATE, mailbox_toml, sample_rows, write_recipients
+
+from reliability.processes import preflight_command, sink_process
+
+BOXES = ["li.wei@brightline.example", "ana.silva@brightline.example", "tom.berg@brightline.example"]
+BUSY = "another `preflight send` is sending from"
+
+
+def accepted(maildir: Path) -> tuple[Counter[str], Counter[str]]:
+    """(deliveries per recipient, deliveries per From address) the sink stored."""
+    recipients: Counter[str] = Counter()
+    senders: Counter[str] = Counter()
+    for message in mailbox.Maildir(maildir, create=False):
+        for recipient in message.get_all("Delivered-To", []):
+            recipients[recipient] += 1
+        senders[str(message["From"]).rsplit("<", 1)[-1].rstrip(">")] += 1
+    return recipients, senders
+
+
+def campaign(
+    folder: Path,
+    port: int,
+    rows: list[list[str]],
+    boxes: list[str],
+    head: str = "",
+    warmup: str = "fast.toml",
+) -> Path:
+    folder.mkdir()
+    today = datetime.now(UTC).date()
+    (folder / "fast.toml").write_text(FAST_PLAN, encoding="utf-8")
+    (folder / "twenty.toml").write_text(
+        # 20 today and none after: the runs end instead of waiting for tomorrow.
+        'name = "twenty"\nhourly_cap = 1000\n[[steps]]\nfrom_day = 1\ndaily = 20\n'
+        "[[steps]]\nfrom_day = 2\ndaily = 0\n",
+        encoding="utf-8",
+    )
+    (folder / "t.j2").write_text(TEMPLATE, encoding="utf-8")
+    write_recipients(folder / "r.csv", rows)
+    (folder / "campaign.toml").write_text(
+        '[campaign]\nname = "overlap"\ntemplate = "t.j2"\nrecipients = "r.csv"\n'
+        + head
+        + "".join(mailbox_toml(b, port, warmup=warmup, start=str(today)) for b in boxes),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def run_together(folder: Path, count: int) -> list[subprocess.CompletedProcess[str]]:
+    command = preflight_command(
+        "send", "campaign.toml", "--ledger", str(folder / "ledger.sqlite3"), "--yes", "--offline"
+    )
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(count)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+def check_runs(results: list[subprocess.CompletedProcess[str]]) -> None:
+    for result in results:
+        if result.returncode != 0:
+            # The only acceptable failure: every mailbox was taken, said in one line.
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and BUSY in lines[0], result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+
+
+def ledger_states(folder: Path) -> Counter[str]:
+    db = sqlite3.connect(folder / "ledger.sqlite3")
+    try:
+        return Counter(state for (state,) in db.execute("SELECT state FROM messages"))
+    finally:
+        db.close()
+
+
+def test_concurrent_sends_never_deliver_twice_and_a_rerun_finishes(tmp_path: Path) -> None:
+    rows = sample_rows(90, lambda i: f"buyer{i % 9}.example")
+    expected = {row[0] for row in rows}
+    for repeat, (processes, boxes) in enumerate([(2, 3), (3, 3), (3, 2), (2, 1)]):
+        maildir = tmp_path / f"sink{repeat}"
+        # A few milliseconds per reply: the runs overlap for the whole campaign.
+        with sink_process(maildir, "--reply-delay", "0.01") as port:
+            folder = campaign(
+                tmp_path / f"c{repeat}", port, rows, BOXES[:boxes], head="domain_cap = false\n"
+            )
+            results = run_together(folder, processes)
+            check_runs(results)
+            counts, _ = accepted(maildir)
+            twice = {r: n for r, n in counts.items() if n > 1}
+            assert not twice, f"{processes} processes, {boxes} mailboxes: sent twice {twice}"
+            final = run_together(folder, 1)[0]
+            assert final.returncode == 0, final.stderr
+            counts, _ = accepted(maildir)
+        assert set(counts) == expected and set(counts.values()) == {1}, (
+            f"{processes} processes, {boxes} mailboxes: {Counter(counts.values())}"
+        )
+        assert ledger_states(folder) == Counter({"sent": len(rows)})
+
+
+def test_concurrent_sends_hold_the_daily_and_domain_caps(tmp_path: Path) -> None:
+    rows = sample_rows(80, lambda i: f"buyer{i % 4}.example")
+    # Daily cap 20 per mailbox (two mailboxes), three processes: at most 40, 20 per mailbox.
+    maildir = tmp_path / "sink-daily"
+    with sink_process(maildir, "--reply-delay", "0.005") as port:
+        folder = campaign(
+            tmp_path / "daily",
+            port,
+            rows,
+            BOXES[:2],
+            head="domain_cap = false\n",
+            warmup="twenty.toml",
+        )
+        check_runs(run_together(folder, 3))
+        check_runs(run_together(folder, 1))  # a re-run the same day sends nothing more
+        counts, senders = accepted(maildir)
+    assert set(counts.values()) == {1}
+    assert senders == Counter({BOXES[0]: 20, BOXES[1]: 20}), senders
+    # A cap per recipient domain counts every mailbox's and every run's sends.
+    maildir = tmp_path / "sink-domain"
+    with sink_process(maildir, "--reply-delay", "0.005") as port:
+        folder = campaign(
+            tmp_path / "domain",
+            port,
+            rows,
+            BOXES,
+            head="domain_cap = 6\ndomain_cap_hours = 24\n",
+            warmup="twenty.toml",
+        )
+        check_runs(run_together(folder, 3))
+        counts, _ = accepted(maildir)
+    per_domain = Counter(r.rsplit("@", 1)[1] for r in counts)
+    assert set(counts.values()) == {1}
+    assert per_domain == Counter({f"buyer{i}.example": 6 for i in range(4)}), per_domain
