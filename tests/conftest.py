@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,15 +32,19 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """A fresh, empty schema on the suite's server, as a ledger URL."""
+def _fresh_schema(server: PostgresServer) -> str:
     import psycopg
 
     schema = f"t{os.getpid()}_{next(_schemas)}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+    with psycopg.connect(server.url, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
-    return with_schema(postgres_server.url, schema)
+    return with_schema(server.url, schema)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty schema on the suite's server, as a ledger URL."""
+    return _fresh_schema(postgres_server)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,3 +58,19 @@ def ledger_at(ledger_backend: str, tmp_path: Path, request: pytest.FixtureReques
     if ledger_backend == "sqlite":
         return str(tmp_path / "ledger.sqlite3")
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def new_ledger(
+    ledger_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[[str], str]:
+    """Make a fresh ledger location on the test's backend each call (a file named ``name``
+    in ``tmp_path``, or a schema of its own): for tests that need several ledgers."""
+
+    def make(name: str) -> str:
+        if ledger_backend == "sqlite":
+            return str(tmp_path / f"{name}.sqlite3")
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return _fresh_schema(server)
+
+    return make
