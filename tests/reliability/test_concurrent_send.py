@@ -165,3 +165,73 @@ def test_concurrent_sends_hold_the_daily_and_domain_caps(
     per_domain = Counter(r.rsplit("@", 1)[1] for r in counts)
     assert set(counts.values()) == {1}
     assert per_domain == Counter({f"buyer{i}.example": 6 for i in range(4)}), per_domain
+
+
+def test_a_killed_senders_mailboxes_are_finished_by_another_after_its_lease_expires(
+    tmp_path: Path, new_ledger: Callable[[str], str]
+) -> None:
+    """Sender A, on "another machine", is SIGKILLed mid-run. Its leases stay until they
+    expire (a dead process elsewhere cannot be seen, only its silence); sender B is refused
+    its mailboxes until then, then takes them over and finishes: nothing is sent twice."""
+    import signal
+    import time
+
+    rows = sample_rows(60, lambda i: f"buyer{i % 6}.example")
+    expected = {row[0] for row in rows}
+    lease = 4.0
+    maildir = tmp_path / "sink"
+    with sink_process(maildir, "--reply-delay", "0.02") as port:
+        folder = campaign(tmp_path / "c", port, rows, BOXES[:2], head="domain_cap = false\n")
+        ledger = new_ledger("killed")
+        env = {**os.environ, "PREFLIGHT_LEASE_SECONDS": str(lease)}  # after: PGPASSWORD
+        command = preflight_command(
+            "send", "campaign.toml", "--ledger", ledger, "--yes", "--offline"
+        )
+        log = (tmp_path / "first.log").open("w")
+        first = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while len(accepted(maildir)[0]) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        killed_at = time.monotonic()
+        killed_wall = datetime.now(UTC).isoformat(timespec="milliseconds")
+        sent_by_first = len(accepted(maildir)[0])
+        log.close()
+        assert 8 <= sent_by_first < len(rows), (sent_by_first, (tmp_path / "first.log").read_text())
+        with Ledger(ledger) as opened:
+            owners = {r[0] for r in opened.db.execute("SELECT owner FROM mailbox_leases")}
+            assert len(owners) == 1, owners
+            (owner,) = owners
+            expiry = max(r[0] for r in opened.db.execute("SELECT expires_at FROM mailbox_leases"))
+            # A on another machine: its process id means nothing here.
+            elsewhere = "elsewhere.example" + owner[owner.index(":"):]
+            opened.db.execute("UPDATE mailbox_leases SET owner = ? WHERE owner = ?",
+                              (elsewhere, owner))
+            opened.db.execute("UPDATE messages SET claimed_by = ? WHERE claimed_by = ?",
+                              (elsewhere, owner))
+        refused = 0
+        while True:
+            second = subprocess.run(command, cwd=folder, env=env, capture_output=True,
+                                    text=True, timeout=120)
+            if second.returncode == 0:
+                break
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1 and BUSY in lines[0] and "elsewhere.example" in lines[0], (
+                second.stderr
+            )
+            refused += 1
+            assert time.monotonic() - killed_at < lease + 60, "the lease never expired"
+        counts, _ = accepted(maildir)
+    with Ledger(ledger) as opened:
+        states = {r[0]: r[1] for r in opened.db.execute("SELECT recipient, state FROM messages")}
+        taken_over = opened.db.execute(
+            "SELECT MIN(started_at) FROM attempts WHERE started_at > ?", (killed_wall,)
+        ).fetchone()[0]
+    assert taken_over is not None and taken_over >= expiry, (taken_over, expiry, refused)
+    assert set(counts.values()) == {1}, f"sent twice: {counts}"
+    assert set(states) == expected
+    unknown = {r for r, s in states.items() if s == "unknown"}
+    assert set(states.values()) <= {"sent", "unknown"} and len(unknown) <= 2, states
+    assert {r for r, s in states.items() if s == "sent"} <= set(counts)
+    assert set(counts) | unknown == expected, "every mailbox's messages were finished"
