@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from preflight.bounces.reasons import PAUSE_FIXES as REASON_FIXES
+from preflight.bounces.reasons import PAUSE_REASONS, Reason
+
 if TYPE_CHECKING:
     from preflight.bounces.classify import ReplyClass
 
@@ -19,34 +22,11 @@ MessageState = Literal["sent", "deferred", "bounced", "failed"]
 
 # A rejection for one of these reasons says the sender (content, reputation, DNS, login) is
 # at fault, not the recipient: suppressing the address would be wrong, carrying on is worse.
-DEFAULT_PAUSE_REASONS: frozenset[str] = frozenset(
-    {"spamdetected", "authfailure", "securityerror", "norelaying"}
-)
+# Which reasons pause, and the fix the user reads, are the reason records' (bounces/data).
+DEFAULT_PAUSE_REASONS: frozenset[str] = frozenset(PAUSE_REASONS)
 
 # The one-line what-to-fix shown when a mailbox is paused, by reason.
-PAUSE_FIXES: dict[str, str] = {
-    "spamdetected": (
-        "the receiving server rejected the message as spam: run `preflight lint` on the "
-        "draft, remove trigger phrases, links and images, and check blocklists before resuming"
-    ),
-    "authfailure": (
-        "the receiving server rejected the sender's authentication: run `preflight check "
-        "domain` and fix SPF, DKIM and DMARC before resuming"
-    ),
-    "securityerror": (
-        "the SMTP server refused the login or TLS: check the mailbox's username, password "
-        "variable and security setting"
-    ),
-    "norelaying": ("the SMTP server refused to relay: check the mailbox's host, port and login"),
-    "badreputation": (
-        "the receiving server rejected the sending IP's reputation: check blocklists "
-        "and slow the warm-up down"
-    ),
-    "blocked": (
-        "the receiving server blocked the sending IP or domain: check blocklists "
-        "(`preflight check domain --ip`) before resuming"
-    ),
-}
+PAUSE_FIXES: dict[str, str] = dict(REASON_FIXES)
 GENERIC_PAUSE_FIX = "the receiving server rejected the sender: find out why before resuming"
 
 # A permanent refusal of the message itself, not of the recipient or the sender: the same
@@ -120,6 +100,13 @@ def decide(policy: BouncePolicy, reply: ReplyClass, soft_failures_so_far: int) -
     code = reply.code
     if reply.reason in NOT_A_FAILURE or (code is not None and 200 <= code < 300):
         return Decision(state="sent", counts_against_recipient=False)
+    if reply.submission or reply.reason == Reason.SENDINGLIMIT:
+        # The user's own provider refused to send (a sending limit, its own spam filter):
+        # nothing about the recipient. The message waits; the mailbox stops until the fix.
+        fix = PAUSE_FIXES.get(reply.reason, GENERIC_PAUSE_FIX)
+        if reply.reason != Reason.SENDINGLIMIT:
+            fix = f"your own mail provider refused to send: {fix}"
+        return Decision(state="deferred", pause_mailbox=fix, counts_against_recipient=False)
     if reply.reason == "feedback":
         # A complaint: the recipient does not want mail from us, ever.
         return Decision(state="bounced", suppress=True, suppress_reason="feedback")

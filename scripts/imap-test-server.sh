@@ -30,6 +30,22 @@ if [[ "${1:-}" == "stop" ]]; then
     exit 0
 fi
 
+# Users: "bounces" (random ASCII password) and "utf8" (a random password with non-ASCII
+# letters, for the UTF-8 login test). Written before the "already running" check, so a server
+# started by an older copy of this script gains the second user (Dovecot re-reads the file).
+mkdir -p "$DIR"
+if [[ ! -f "$DIR/password" ]]; then
+    head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$DIR/password"
+    chmod 600 "$DIR/password"
+fi
+if [[ ! -f "$DIR/password-utf8" ]]; then
+    printf 'pässwörd-密码-%s' "$(head -c 9 /dev/urandom | base64 | tr -d '/+=')" > "$DIR/password-utf8"
+    chmod 600 "$DIR/password-utf8"
+fi
+printf 'bounces:{PLAIN}%s\nutf8:{PLAIN}%s\n' "$(cat "$DIR/password")" "$(cat "$DIR/password-utf8")" > "$DIR/users"
+chmod 640 "$DIR/users"
+chgrp dovecot "$DIR/users" 2>/dev/null || true
+
 if running && [[ -f "$DIR/server.json" ]]; then
     echo "imap-test-server: already running (config $CONF)"
     exit 0
@@ -55,14 +71,6 @@ if [[ ! -f "$DIR/cert.pem" ]]; then
         -keyout "$DIR/key.pem" -out "$DIR/cert.pem" >/dev/null 2>&1
     chmod 600 "$DIR/key.pem"
 fi
-if [[ ! -f "$DIR/password" ]]; then
-    head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$DIR/password"
-    chmod 600 "$DIR/password"
-fi
-PASSWORD=$(cat "$DIR/password")
-printf 'bounces:{PLAIN}%s\n' "$PASSWORD" > "$DIR/users"
-chmod 640 "$DIR/users"
-
 MAIL_USER=$(id -un)
 MAIL_GROUP=$(id -gn)
 if [[ $(id -u) -eq 0 ]]; then
@@ -120,6 +128,7 @@ for _ in $(seq 1 50); do
 done
 cat > "$DIR/server.json" <<JSON
 {"host": "127.0.0.1", "imaps_port": $IMAPS_PORT, "imap_port": $IMAP_PORT,
- "user": "bounces", "password_file": "$DIR/password", "cafile": "$DIR/cert.pem"}
+ "user": "bounces", "password_file": "$DIR/password",
+ "utf8_user": "utf8", "utf8_password_file": "$DIR/password-utf8", "cafile": "$DIR/cert.pem"}
 JSON
 echo "imap-test-server: running on 127.0.0.1:$IMAPS_PORT (imaps) and :$IMAP_PORT (starttls)"

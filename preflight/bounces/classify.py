@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from preflight.bounces.phrases import first_said, provider_reason, says
-
-HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved"})
-NOT_BOUNCES = frozenset({"delivered", "feedback", "vacation"})
+from preflight.bounces.phrases import first_said, says
+from preflight.bounces.providers import ProviderCode, provider_code
+from preflight.bounces.reasons import HARD_REASONS, NOT_BOUNCES, Reason
 
 # Enhanced status code → reason (RFC 3463 + RFC 5248 registry, sisimai's reading of it).
 STATUS_REASONS: dict[str, str] = {
@@ -185,7 +184,10 @@ _SEQUENCE = ("EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "XFORWA
 _COMMAND_PROSE = re.compile(
     r"(?:in reply to|after) (?:the )?(?:pipelined )?(?:end of )?"
     r"(?P<word>rcpt|mail|data|ehlo|helo|starttls|auth)\b(?: from| to)?(?: command)?"
-    r"|(?P<conn>after (?:the )?initial connection|connected but greeting failed)",
+    r"|(?P<conn>after (?:the )?initial connection|connected but greeting failed"
+    # Postfix: the server refused the session at its greeting (sisimai's Postfix reader
+    # takes this as the HELO stage).
+    r"|refused to talk to me)",
     re.IGNORECASE,
 )
 # A session transcript: the last command we sent before the error.
@@ -258,6 +260,9 @@ class ReplyClass:
     hard: bool
     status: str | None
     code: int | None
+    # The user's own provider refused to send (a sending limit, its own spam filter): the
+    # mailbox pauses and the recipient is not charged.
+    submission: bool = False
 
     @property
     def is_bounce(self) -> bool:
@@ -450,9 +455,9 @@ def reason_for(
     if code is not None and 200 <= code < 300 and not status:
         return "delivered"
     lowered = " ".join(text.lower().split())
-    by_provider = provider_reason(lowered)
+    by_provider = provider_code(lowered)
     if by_provider:
-        return by_provider
+        return by_provider.reason
     facts = _Facts(
         text=lowered,
         status=status,
@@ -497,7 +502,8 @@ def _another(f: _Facts, action: str | None, diagnostic_type: str) -> str:
             return "syntaxerror"
         if action in ("delayed", "expired"):
             return "expired"
-        if f.command in ("EHLO", "HELO"):
+        if f.command in ("CONN", "EHLO", "HELO"):
+            # Refused before any address was sent: the client (IP, name) is what was refused.
             return "blocked"
     return named
 
@@ -533,7 +539,17 @@ def classify_reply(
         action=action,
         diagnostic_type=diagnostic_type.upper(),
     )
-    return ReplyClass(reason=reason, hard=is_hard(reason, status, code), status=status, code=code)
+    found: ProviderCode | None = None
+    if reason not in NOT_BOUNCES:
+        found = provider_code(" ".join(text.lower().split()))
+    submission = found is not None and found.side == "submission" and found.reason == reason
+    return ReplyClass(
+        reason=Reason(reason),
+        hard=is_hard(reason, status, code),
+        status=status,
+        code=code,
+        submission=submission,
+    )
 
 
 __all__ = [

@@ -101,10 +101,12 @@ class ImapSource:
             else:
                 self.imap = imaplib.IMAP4(target.host, target.port, timeout=timeout)
                 self.imap.starttls(ssl_context=context)
-            self.imap.login(target.user, password)
+            _login(self.imap, target.user, password)
             status, _ = self.imap.select(_imap_quote(target.folder))
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
-            raise MailboxError(f"IMAP: {_one_line(error)}", field=target.label) from error
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError, UnicodeError) as error:
+            # Servers and codecs may quote what they were given: never print the password.
+            message = _redact(_one_line(error), password)
+            raise MailboxError(f"IMAP: {message}", field=target.label) from None
         if status != "OK":
             raise MailboxError(f"IMAP: cannot open folder {target.folder!r}", field=target.label)
 
@@ -164,6 +166,36 @@ class ImapSource:
         self._uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             self.imap.expunge()
+
+
+def _login(imap: imaplib.IMAP4, user: str, password: str) -> None:
+    """Log in with UTF-8 credentials: AUTHENTICATE PLAIN (RFC 4616) where offered.
+
+    imaplib's LOGIN encodes its arguments as ASCII, so a non-ASCII password failed with a
+    UnicodeEncodeError naming the character and its position. SASL PLAIN carries UTF-8.
+    """
+    if "AUTH=PLAIN" in imap.capabilities:
+        secret = f"\0{user}\0{password}".encode()
+        imap.authenticate("PLAIN", lambda _challenge: secret)
+        return
+    if not (user.isascii() and password.isascii()):
+        raise MailboxError(
+            "IMAP: the server offers no UTF-8 login (AUTH=PLAIN) and the user name or "
+            "password is not ASCII"
+        )
+    imap.login(user, password)
+
+
+def _redact(text: str, secret: str) -> str:
+    """``text`` without the secret, any of its non-ASCII characters or a character position
+    (an encoding error names the character it could not encode and where it stands)."""
+    if not secret:
+        return text
+    if secret in text:
+        text = text.replace(secret, "***")
+    for char in {c for c in secret if not c.isascii()}:
+        text = text.replace(char, "?")
+    return re.sub(r"position \d+(?:-\d+)?", "position ?", text)
 
 
 def _internaldate(meta: bytes) -> datetime | None:

@@ -1,10 +1,12 @@
 """Import bounce messages into the ledger: match sends, apply the policy, suppress.
 
 For every record a message holds: match it to the message the ledger sent (the original
-Message-ID quoted in the bounce, else the latest send to the recipient), decide with the same
-:func:`preflight.policy.decide` the sender uses, update the message, suppress hard bounces and
-complaints, and store the record with where the raw message is. A record whose fingerprint is
-already stored is skipped, so importing the same mailbox twice changes nothing.
+Message-ID quoted in the bounce, else the latest send to the recipient), ask
+:func:`preflight.bounces.trust.bounce_trust` whether the bounce may act on it, decide with the
+same :func:`preflight.policy.decide` the sender uses, update the message, suppress hard
+bounces and complaints, and store the record with where the raw message is. A record whose
+fingerprint is already stored is skipped, so importing the same mailbox twice changes
+nothing. A message that cannot be read is recorded as unreadable and the import goes on.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import TYPE_CHECKING
 from preflight.bounces.classify import ReplyClass
 from preflight.bounces.imap import ImapSource, imap_password, is_imap_url, parse_imap_url
 from preflight.bounces.model import BounceRecord
-from preflight.bounces.reader import classify_message
+from preflight.bounces.reader import Reading, read_records
 from preflight.bounces.sources import RawMessage, iter_paths
+from preflight.bounces.trust import bounce_trust
 from preflight.errors import UsageError
-from preflight.ledger.bounces import StoredBounce
+from preflight.ledger.bounces import SentMessage, StoredBounce
 from preflight.policy import BouncePolicy, decide, hard_bounce_brake
 
 if TYPE_CHECKING:
@@ -50,18 +53,27 @@ class ImportSummary:
     delivered: int = 0
     suppressed: int = 0
     moved: int = 0
+    # Matched a send but not trusted to act on it (see preflight.bounces.trust).
+    untrusted: int = 0
+    unreadable: int = 0
+    capped: int = 0
     paused: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         lines = [
             f"read {self.messages} messages: {self.records} new records, "
             f"{self.already_imported} already imported, {self.not_bounces} not bounces",
-            f"matched to sends: {self.matched}, unmatched: {self.unmatched}",
+            f"matched to sends: {self.matched}, unmatched: {self.unmatched}, "
+            f"not trusted to act: {self.untrusted}",
             f"hard bounces: {self.hard}, soft: {self.soft}, delay warnings: {self.delayed}, "
             f"complaints: {self.complaints}, auto-replies: {self.autoreplies}, "
             f"delivery reports: {self.delivered}",
             f"addresses suppressed: {self.suppressed}",
         ]
+        if self.unreadable or self.capped:
+            lines.append(
+                f"unreadable messages: {self.unreadable}, read only in part: {self.capped}"
+            )
         if self.moved:
             lines.append(f"moved to the processed folder: {self.moved}")
         for mailbox, why in sorted(self.paused.items()):
@@ -90,6 +102,20 @@ def _own_message_id(data: bytes) -> str | None:
     return None
 
 
+def _bare(message_id: str) -> str:
+    return message_id.strip().strip("<>")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="milliseconds")
 
@@ -116,16 +142,50 @@ class Importer:
     def import_one(self, raw: RawMessage) -> None:
         """Classify one raw message and apply its records in one transaction."""
         self.summary.messages += 1
-        records = classify_message(raw.data)
-        if not records:
-            self.summary.not_bounces += 1
-            return
         identity = message_identity(raw.data)
+        try:
+            reading = read_records(raw.data)
+        except Exception as error:  # hostile input must never stop an import
+            # The reader is bounded and meant never to raise; should a message still break
+            # it, it is recorded once and every later message is still read.
+            self.summary.unreadable += 1
+            with self.ledger.transaction():
+                self.ledger.record_bounce_message(
+                    identity, raw.location, "unreadable", type(error).__name__,
+                    _iso(self._now()),
+                )
+            return
+        if reading.notes:
+            self.summary.capped += 1
+        if not reading.records:
+            self.summary.not_bounces += 1
+            if not reading.notes:
+                return
         with self.ledger.transaction():
-            for record in records:
-                self._apply(raw, identity, record)
+            if reading.notes:
+                self.ledger.record_bounce_message(
+                    identity, raw.location, "capped", "; ".join(reading.notes)[:2000],
+                    _iso(self._now()),
+                )
+            for record in reading.records:
+                self._apply(raw, identity, record, reading)
 
-    def _apply(self, raw: RawMessage, identity: str, record: BounceRecord) -> None:
+    def _trusted(self, record: BounceRecord, message: SentMessage, reading: Reading) -> bool:
+        by_id = bool(record.original_message_id and message.message_id) and _bare(
+            record.original_message_id
+        ) == _bare(message.message_id)
+        verdict = bounce_trust(
+            matched_by_message_id=by_id,
+            sent_at=_parse_time(message.sent_at),
+            mailbox=message.mailbox,
+            envelope=reading.envelope,
+            now=self._now(),
+        )
+        return verdict.acts
+
+    def _apply(
+        self, raw: RawMessage, identity: str, record: BounceRecord, reading: Reading
+    ) -> None:
         if not record.recipient:
             self.summary.unmatched += 1
             return
@@ -142,29 +202,35 @@ class Importer:
         )
         if message is not None:
             self.summary.matched += 1
+            if not self._trusted(record, message, reading):
+                self.summary.untrusted += 1
+                message = None
         else:
             self.summary.unmatched += 1
         self._count(record)
         final_failure = record.reason not in _INFORMATIONAL and record.action != "delayed"
-        if final_failure:
-            soft_so_far = (
-                message.soft_failures
-                if message is not None
-                else self.ledger.soft_bounces_of(record.recipient)
-            )
+        # Only a bounce tied to our own send acts (suppress, defer, pause): an unmatched or
+        # untrusted one is stored for the record and changes nothing.
+        if final_failure and message is not None:
+            soft_so_far = message.soft_failures
             reply = ReplyClass(
                 reason=record.reason, hard=record.hard, status=record.status, code=record.replycode
             )
             decision = decide(self.policy, reply, soft_so_far)
-            if message is not None and decision.state != "sent":
+            state = decision.state
+            if state == "deferred" and message.sent_at is not None:
+                # The server accepted this message; a later bounce says it was not delivered,
+                # never that it should go again (a forged "mailbox full" re-sent mail).
+                state = "bounced"
+            if state != "sent":
                 retry_at = (
                     _iso(self._now() + decision.retry_after)
-                    if decision.retry_after and decision.state == "deferred"
+                    if decision.retry_after and state == "deferred"
                     else None
                 )
                 self.ledger.apply_bounce(
                     message.row_id,
-                    state=decision.state,
+                    state=state,
                     reason=record.reason,
                     hard=record.hard,
                     code=record.replycode,
@@ -183,8 +249,9 @@ class Importer:
             if decision.suppress:
                 source = "complaint" if record.reason == "feedback" else "bounce"
                 detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
+                # The address we sent to: a bounce never suppresses one we never mailed.
                 if self.ledger.suppress(
-                    record.recipient,
+                    message.recipient,
                     decision.suppress_reason or record.reason,
                     source,
                     detail or None,

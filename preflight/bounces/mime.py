@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from preflight.bounces.limits import MAX_HEADERS, MAX_PARTS
+
 _PARAM = re.compile(
     r';\s*([A-Za-z0-9\-_*]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))', re.DOTALL
 )
@@ -28,6 +30,8 @@ class Part:
     headers: list[tuple[str, str]]
     body: bytes
     parts: list[Part] = field(default_factory=list)
+    # What parsing cut (parts or headers over a cap); filled on the root part only.
+    notes: list[str] = field(default_factory=list)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header (case-insensitive), as text."""
@@ -116,50 +120,80 @@ def _looks_like_header_line(data: bytes) -> bool:
     return bool(colon) and bool(name) and b" " not in name.strip()
 
 
-def _headers(head: bytes) -> list[tuple[str, str]]:
+def _headers(head: bytes, notes: list[str]) -> list[tuple[str, str]]:
     text = head.decode("ascii", "surrogateescape")
     found: list[tuple[str, str]] = []
+    # Folded lines are collected and joined once: appending to a string per line is
+    # quadratic on a header folded over thousands of lines.
+    folded: list[str] = []
     for line in text.split("\n"):
         if not line:
             continue
         if line[0] in " \t" and found:
-            key, value = found[-1]
-            found[-1] = (key, value + " " + line.strip())
+            folded.append(line.strip())
             continue
+        if folded:
+            key, value = found[-1]
+            found[-1] = (key, " ".join((value, *folded)))
+            folded = []
+        if len(found) >= MAX_HEADERS:
+            notes.append(f"header lines after the first {MAX_HEADERS} ignored")
+            break
         name, colon, value = line.partition(":")
         if colon and name and " " not in name.strip():
             found.append((name.strip(), value.strip()))
+    if folded:
+        key, value = found[-1]
+        found[-1] = (key, " ".join((value, *folded)))
     return found
 
 
-def parse(data: bytes, depth: int = 0) -> Part:
-    """Parse raw message bytes (CRLF or LF) into a tree of parts."""
+def parse(data: bytes) -> Part:
+    """Parse raw message bytes (CRLF or LF) into a tree of parts.
+
+    At most :data:`MAX_PARTS` entities are built; what is cut is named in the root's
+    ``notes``.
+    """
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
+    notes: list[str] = []
+    root = _parse(data, 0, notes, [MAX_PARTS])
+    root.notes = notes
+    return root
+
+
+def _parse(data: bytes, depth: int, notes: list[str], budget: list[int]) -> Part:
+    budget[0] -= 1
     head, body = _split_head(data)
-    part = Part(headers=_headers(head), body=body)
+    part = Part(headers=_headers(head, notes), body=body)
     if depth >= _MAX_DEPTH:
         return part
     if part.maintype == "multipart":
         boundary = part.param("boundary")
         if boundary:
-            part.parts = [parse(chunk, depth + 1) for chunk in _chunks(body, boundary.encode(
-                "ascii", "surrogateescape"
-            ))]
+            marker = boundary.encode("ascii", "surrogateescape")
+            for chunk in _chunks(body, marker, budget[0]):
+                if budget[0] <= 0:
+                    notes.append(f"MIME parts after the first {MAX_PARTS} ignored")
+                    break
+                part.parts.append(_parse(chunk, depth + 1, notes, budget))
     elif part.content_type in _MESSAGE_TYPES:
         inner = part.payload()
-        if inner.strip():
-            part.parts = [parse(inner.lstrip(b"\n"), depth + 1)]
+        if inner.strip() and budget[0] > 0:
+            part.parts = [_parse(inner.lstrip(b"\n"), depth + 1, notes, budget)]
     return part
 
 
-def _chunks(body: bytes, boundary: bytes) -> list[bytes]:
-    """The bodies between "--boundary" lines; [] when the boundary never occurs."""
+def _chunks(body: bytes, boundary: bytes, limit: int = MAX_PARTS) -> list[bytes]:
+    """The bodies between "--boundary" lines; [] when the boundary never occurs.
+
+    At most ``limit + 1`` pieces are cut (the caller notes the overflow).
+    """
     marker = b"--" + boundary
     pieces: list[bytes] = []
     start: int | None = None
     position = 0
-    while True:
+    while len(pieces) <= limit:
         found = body.find(marker, position)
         if found < 0:
             break

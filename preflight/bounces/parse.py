@@ -13,11 +13,21 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from preflight.bounces.limits import (
+    MAX_HEADER_VALUE,
+    MAX_PART_TEXT,
+    MAX_RECORDS,
+    cut_lines,
+    mail_charset,
+)
 from preflight.bounces.mime import Part
 from preflight.bounces.mime import parse as parse_mime
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-_ADDRESS = rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~\-]+@{_LABEL}(?:\.{_LABEL})+"
+_ATEXT = r"A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-"
+# The look-behind lets a match start only where a run of local-part characters starts:
+# without it a 100 KB run with no "@" is scanned once per position (quadratic).
+_ADDRESS = rf"(?<![{_ATEXT}])[{_ATEXT}]+@{_LABEL}(?:\.{_LABEL})+"
 ADDRESS_RE = re.compile(_ADDRESS)
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _TAGS = re.compile(r"<[^>]{0,400}>")
@@ -52,7 +62,8 @@ def decode_header_value(value: str | email.header.Header | None) -> str:
         return ""
     if isinstance(value, email.header.Header):
         return _join_chunks(email.header.decode_header(value))
-    value = str(value)
+    # A megabyte of encoded words takes the decoder seconds; no real header needs more.
+    value = str(value)[:MAX_HEADER_VALUE]
     if _SURROGATES.search(value):
         # Raw 8-bit header bytes (no RFC 2047): most such servers send UTF-8.
         value = _decode_bytes(value.encode("ascii", "surrogateescape"), "utf-8")
@@ -73,7 +84,7 @@ def _join_chunks(chunks: list[tuple[bytes | str, str | None]]) -> str:
 
 
 def _decode_bytes(data: bytes, charset: str | None) -> str:
-    for candidate in (charset, "utf-8", "iso-2022-jp", "shift_jis", "euc-jp"):
+    for candidate in (mail_charset(charset), "utf-8", "iso-2022-jp", "shift_jis", "euc-jp"):
         if not candidate:
             continue
         try:
@@ -85,7 +96,7 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
 
 def part_text(part: Part) -> str:
     """The decoded text of a leaf part (HTML reduced to text)."""
-    text = _decode_bytes(part.payload(), part.charset)
+    text = _decode_bytes(part.payload()[:MAX_PART_TEXT], part.charset)
     if part.subtype == "html":
         text = html_to_text(text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -93,18 +104,45 @@ def part_text(part: Part) -> str:
 
 def html_to_text(html: str) -> str:
     """Readable text from an HTML notice; bounce HTML is simple, a regex pass is enough."""
-    html = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", html)
+    html = _drop_scripts(html)
     html = _HTML_BREAK.sub("\n", html)
     html = _TAGS.sub(" ", html)
     html = _ENTITY.sub(lambda m: _ENTITIES.get(m.group(1).lower(), " "), html)
     return "\n".join(line.strip() for line in html.splitlines())
 
 
-def parse_fields(text: str) -> list[dict[str, str]]:
+_SCRIPT_OPEN = re.compile(r"<(script|style|head)\b", re.IGNORECASE)
+
+
+def _drop_scripts(html: str) -> str:
+    """``html`` without script, style and head elements, in one left-to-right pass.
+
+    A lazy ``<script.*?</script>`` regex rescans the rest of the text from every opening
+    tag: 20,000 unclosed ``<script `` took half a minute. Here each opening tag looks for its
+    closing tag once; an unclosed one drops the rest of the text.
+    """
+    lowered = html.lower()
+    pieces: list[str] = []
+    position = 0
+    while True:
+        found = _SCRIPT_OPEN.search(html, position)
+        if found is None:
+            pieces.append(html[position:])
+            break
+        pieces.append(html[position : found.start()])
+        end = lowered.find(f"</{found.group(1).lower()}", found.end())
+        if end < 0:
+            break
+        position = lowered.find(">", end) + 1 or len(html)
+    return " ".join(pieces)
+
+
+def parse_fields(text: str, limit: int | None = None) -> list[dict[str, str]]:
     """RFC 822-style field blocks (a delivery-status or feedback report) as dicts.
 
     Blocks are separated by blank lines; continuation lines are unfolded; keys are
-    lower-case; the first occurrence of a key in a block wins.
+    lower-case; the first occurrence of a key in a block wins. At most ``limit`` blocks are
+    read.
     """
     blocks: list[dict[str, str]] = []
     current: dict[str, str] = {}
@@ -113,6 +151,8 @@ def parse_fields(text: str) -> list[dict[str, str]]:
         if not line.strip():
             if current:
                 blocks.append(current)
+                if limit is not None and len(blocks) >= limit:
+                    return blocks
             current, last = {}, None
             continue
         if line[:1] in " \t" and last is not None:
@@ -144,6 +184,8 @@ class ParsedMessage:
     feedback: str = ""  # message/feedback-report text, if any
     original: str = ""  # the original message's headers (and maybe body) as text
     extra_text: list[str] = field(default_factory=list)
+    # What reading cut short (a cap was reached): stored with the message by the importer.
+    notes: list[str] = field(default_factory=list)
 
     @cached_property
     def subject(self) -> str:
@@ -158,7 +200,13 @@ class ParsedMessage:
 
     @cached_property
     def report_blocks(self) -> list[dict[str, str]]:
-        return parse_fields(self.report) if self.report else []
+        if not self.report:
+            return []
+        # One block names the reporting MTA; each other one is a recipient.
+        blocks = parse_fields(self.report, limit=MAX_RECORDS + 2)
+        if len(blocks) > MAX_RECORDS + 1:
+            self.notes.append(f"report: recipients after the first {MAX_RECORDS} ignored")
+        return blocks
 
     @cached_property
     def notice_body(self) -> str:
@@ -218,6 +266,20 @@ class ParsedMessage:
         return found
 
 
+    @cached_property
+    def envelope(self) -> frozenset[str]:
+        """Where the bounce was sent back to and whom it quotes as the original sender, lower
+        case: a real bounce of ours names our sending address here."""
+        found: set[str] = set()
+        for name in ("To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"):
+            for value in self.msg.get_all(name)[:5]:
+                found.update(a.lower() for a in ADDRESS_RE.findall(value[:2000]))
+        for name in ("from", "return-path", "sender"):
+            value = self.original_headers.get(name, "")[:2000]
+            found.update(a.lower() for a in ADDRESS_RE.findall(value))
+        return frozenset(found)
+
+
 def _strip_quote_prefix(text: str) -> str:
     lines = text.splitlines()
     lines = [line[2:] if line.startswith("> ") else line.lstrip(">") for line in lines]
@@ -230,8 +292,11 @@ def _strip_quote_prefix(text: str) -> str:
 def read_message(data: bytes) -> ParsedMessage:
     """Parse a raw message into its parts."""
     msg = parse_mime(data)
-    parsed = ParsedMessage(msg=msg)
+    parsed = ParsedMessage(msg=msg, notes=list(msg.notes))
     _walk(msg, parsed, top=True)
+    parsed.notice = cut_lines(parsed.notice, parsed.notes, "notice")
+    parsed.report = cut_lines(parsed.report, parsed.notes, "report")
+    parsed.original = cut_lines(parsed.original, parsed.notes, "original message")
     if not parsed.report:
         # A flat notice that pastes its delivery-status fields inline (broken MIME, old MTAs).
         match = _INLINE_REPORT.search(parsed.notice)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from preflight.bounces.classify import (
     NOT_BOUNCES,
@@ -18,7 +18,9 @@ from preflight.bounces.classify import (
     sweep_reply,
 )
 from preflight.bounces.detectors import run_detectors
+from preflight.bounces.formats import format_reason
 from preflight.bounces.lda import agent_reason
+from preflight.bounces.limits import MAX_RECORDS
 from preflight.bounces.model import BounceRecord, Finding
 from preflight.bounces.parse import ParsedMessage, read_message
 from preflight.bounces.rhost import Remote, host_in, remote_reason
@@ -43,8 +45,30 @@ def classify_message(data: bytes) -> list[BounceRecord]:
     return classify_parsed(read_message(data))
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One raw message read: its records, what reading cut short, and the addresses it was
+    sent back to (for :func:`preflight.bounces.trust.bounce_trust`)."""
+
+    records: list[BounceRecord]
+    notes: list[str]
+    envelope: frozenset[str]
+
+
+def read_records(data: bytes) -> Reading:
+    """Read one raw message into a :class:`Reading`."""
+    parsed = read_message(data)
+    records = classify_parsed(parsed)
+    return Reading(records=records, notes=parsed.notes, envelope=parsed.envelope)
+
+
 def classify_parsed(parsed: ParsedMessage) -> list[BounceRecord]:
     detector, findings = run_detectors(parsed)
+    if len(findings) > MAX_RECORDS:
+        # One message naming thousands of recipients is forged or broken, never a bounce
+        # of ours: the cap keeps it from suppressing a crowd.
+        parsed.notes.append(f"records after the first {MAX_RECORDS} ignored")
+        findings = findings[:MAX_RECORDS]
     delayed = _DELAY_SUBJECT.search(parsed.subject) or _DELAY.search(parsed.notice_body[:5000])
     if delayed:
         findings = [replace(f, action="delayed") if f.action is None else f for f in findings]
@@ -90,7 +114,8 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
         )
     finding = replace(finding, diagnostic=sweep_reply(finding.diagnostic))
     command = finding.command or find_command(finding.diagnostic) or find_command(finding.context)
-    hint = finding.reason
+    # The format's own words (data/formats.toml) name the reason before general phrases.
+    hint = finding.reason or format_reason(detector, finding.diagnostic)
     decided = _decided_elsewhere(parsed, finding, command) if hint in _REFINABLE else None
     reply = classify_reply(
         finding.replycode,
@@ -135,4 +160,4 @@ def _record(parsed: ParsedMessage, detector: str, finding: Finding, single: bool
     )
 
 
-__all__ = ["classify_message", "classify_parsed"]
+__all__ = ["Reading", "classify_message", "classify_parsed", "read_records"]

@@ -112,17 +112,6 @@ class BouncesMixin:
         query += " ORDER BY m.sent_at DESC, m.id DESC LIMIT 1"
         return _sent(self.db.execute(query, args).fetchone()) or by_id
 
-    def soft_bounces_of(self, recipient: str) -> int:
-        """How many soft failures (final, not delay warnings) the bounces table holds for an
-        address: the count used when a bounce matches no message."""
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM bounces WHERE recipient = ? AND hard = 0"
-            " AND reason NOT IN ('delivered', 'vacation', 'feedback')"
-            " AND COALESCE(action, '') <> 'delayed'",
-            (recipient,),
-        ).fetchone()
-        return int(row[0])
-
     def record_bounce(self, bounce: StoredBounce) -> bool:
         """Store a record; False when its fingerprint was already there (nothing changes)."""
         cursor = self.db.execute(
@@ -146,6 +135,26 @@ class BouncesMixin:
             ),
         )
         return cursor.rowcount == 1
+
+    def record_bounce_message(
+        self, identity: str, source: str | None, outcome: str, note: str | None, now: str
+    ) -> None:
+        """Note that a bounce message was read only in part, or not at all (``outcome``
+        ``capped`` or ``unreadable``), and why; the first note of a message stays."""
+        self.db.execute(
+            "INSERT INTO bounce_messages (identity, source, outcome, note, imported_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING",
+            (identity, source, outcome, note, now),
+        )
+
+    def bounce_message_notes(self) -> list[tuple[str, str, str | None]]:
+        """(source, outcome, note) of every message read in part or not at all."""
+        return [
+            (str(r[0]), str(r[1]), r[2])
+            for r in self.db.execute(
+                "SELECT source, outcome, note FROM bounce_messages ORDER BY imported_at, identity"
+            )
+        ]
 
     def bounces(self, recipient: str | None = None) -> list[StoredBounce]:
         query = f"SELECT {_BOUNCE_COLUMNS} FROM bounces"

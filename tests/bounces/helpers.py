@@ -26,9 +26,15 @@ def corpus() -> Path:
 
 
 def seed_messages(db: Database, rows: list[tuple[str, str | None]],
-                  campaign: str = "spring", mailbox: str = MAILBOX) -> dict[str, int]:
-    """Insert sent messages (recipient, Message-ID) with plain SQL; returns recipient → id."""
-    now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+                  campaign: str = "spring", mailbox: str = MAILBOX,
+                  now: datetime | None = None,
+                  mailboxes: dict[str, str] | None = None) -> dict[str, int]:
+    """Insert sent messages (recipient, Message-ID) with plain SQL; returns recipient → id.
+
+    They were sent an hour ago (or at ``now``), from ``mailbox`` or, per recipient, from
+    ``mailboxes[recipient]`` (the envelope a bounce matched by recipient must come back to).
+    """
+    now = now or datetime.now(UTC) - timedelta(hours=1)
     db.execute("INSERT INTO campaigns (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                (campaign, now.isoformat()))
     campaign_id = db.execute("SELECT id FROM campaigns WHERE name = ?", (campaign,)).fetchone()[0]
@@ -39,7 +45,8 @@ def seed_messages(db: Database, rows: list[tuple[str, str | None]],
             "INSERT INTO messages (campaign_id, recipient, mailbox, message_id, state, attempts,"
             " created_at, updated_at, sent_at) VALUES (?, ?, ?, ?, 'sent', 1, ?, ?, ?)"
             " RETURNING id",
-            (campaign_id, recipient, mailbox, message_id, sent, sent, sent),
+            (campaign_id, recipient, (mailboxes or {}).get(recipient, mailbox), message_id,
+             sent, sent, sent),
         )
         ids[recipient] = int(cursor.fetchone()[0])
     return ids

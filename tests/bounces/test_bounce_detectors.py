@@ -67,3 +67,19 @@ def test_every_registered_detector_is_exercised() -> None:
 def test_a_personal_message_is_not_a_bounce() -> None:
     data = b"From: Ann <ann@example.org>\nTo: bob@example.com\nSubject: lunch?\n\nSee you at 1.\n"
     assert classify_message(data) == []
+
+
+def test_the_registry_checks_the_detector_protocol() -> None:
+    import types
+
+    import pytest
+
+    from preflight.bounces.detectors import DETECTORS, Detector, _registry
+
+    assert all(isinstance(d, Detector) for d in DETECTORS)
+    broken = types.ModuleType("broken")
+    broken.NAME = "broken"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="not a bounce Detector"):
+        _registry(broken)
+    with pytest.raises(TypeError, match="duplicate"):
+        _registry(DETECTORS[0], DETECTORS[0])

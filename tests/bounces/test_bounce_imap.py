@@ -82,7 +82,7 @@ def test_imaps_import_updates_ledger_and_suppression_then_moves(
 ) -> None:
     server, folder = imap
     monkeypatch.setenv("BOUNCE_BOX_PASSWORD", str(server["password"]))
-    seed_messages(ledger.db, SENT)
+    seed_messages(ledger.db, SENT, mailboxes={"redacted@example.net": "fbl-abuse@example.org.com"})
     url = f"imaps://{server['user']}@{server['host']}:{server['imaps_port']}/{folder}"
 
     summary = import_source(ledger, url, password_env="BOUNCE_BOX_PASSWORD",
@@ -137,3 +137,53 @@ def test_tls_is_verified_and_secrets_come_from_the_environment(
         import_source(ledger, url, cafile=str(server["cafile"]))
     with pytest.raises(UsageError, match="password"):
         import_source(ledger, f"imaps://u:secret@{server['host']}/INBOX")
+
+
+def _utf8_credentials(server: dict[str, object]) -> tuple[str, str]:
+    password_file = Path(str(server.get("utf8_password_file", SERVER_DIR / "password-utf8")))
+    if not password_file.is_file():
+        pytest.fail(f"no {password_file}: re-run scripts/imap-test-server.sh")
+    return str(server.get("utf8_user", "utf8")), password_file.read_text()
+
+
+def test_a_non_ascii_password_logs_in_with_utf8(
+    imap: tuple[dict[str, object], str], ledger: Ledger, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """imaplib's LOGIN is ASCII-only: the password "pässwörd-密码-…" crashed the import with
+    a traceback naming one of its characters. AUTHENTICATE PLAIN carries UTF-8."""
+    from typer.testing import CliRunner
+
+    from preflight.cli import app
+
+    server, _ = imap
+    user, password = _utf8_credentials(server)
+    assert not password.isascii()
+    url = f"imaps://{user}@{server['host']}:{server['imaps_port']}/INBOX"
+    monkeypatch.setenv("UTF8_BOX_PASSWORD", password)
+    summary = import_source(ledger, url, password_env="UTF8_BOX_PASSWORD",
+                            cafile=str(server["cafile"]))
+    assert summary.messages >= 0  # logged in and read the folder
+
+    # A wrong non-ASCII password: one line, no traceback, no character of the secret.
+    wrong = "мой-пароль-ü"
+    monkeypatch.setenv("UTF8_BOX_PASSWORD", wrong)
+    result = CliRunner().invoke(app, [
+        "bounces", "import", url, "--password-env", "UTF8_BOX_PASSWORD",
+        "--cafile", str(server["cafile"]), "--ledger", str(tmp_path / "l.sqlite"),
+    ])
+    assert result.exit_code != 0
+    output = result.output + (str(result.exception) if result.exception else "")
+    assert "Traceback" not in output and "IMAP" in output
+    assert not any(char in output for char in set(wrong) if not char.isascii())
+    assert not isinstance(result.exception, UnicodeError)
+
+
+def test_secrets_are_redacted_from_error_text() -> None:
+    from preflight.bounces.imap import _redact
+
+    secret = "pässwörd-密码"
+    error = UnicodeEncodeError("ascii", secret, 1, 2, "ordinal not in range(128)")
+    text = _redact(str(error), secret)
+    assert "ä" not in text and "position 1" not in text and secret not in text
+    assert _redact(f"login failed for {secret}", secret) == "login failed for ***"

@@ -16,13 +16,19 @@ from preflight.ledger import Ledger
 # Corpus files and what the ledger must show after importing them.
 FILES = [
     "lhost-postfix-33.eml",   # DSN, hard userunknown, matched by the original Message-ID
-    "lhost-office365-12.eml",  # DSN, soft mailboxfull, no Message-ID: matched by recipient
+    "lhost-office365-12.eml",  # DSN, soft mailboxfull, not our Message-ID: matched by
+    #                            recipient, trusted: a recent send, back to our envelope
     "lhost-barracuda-02.eml",  # spam rejection: pause the mailbox, never suppress
     "lhost-gmail-09.eml",      # delay warning: not a final failure
-    "arf-01.eml",              # ARF complaint: suppress like a hard bounce
+    "arf-01.eml",              # ARF complaint to our envelope: suppress like a hard bounce
     "rfc3834-01.eml",          # vacation auto-reply: not a bounce
-    "lhost-qmail-17.eml",      # two records, neither sent by us: hard one still suppressed
+    "lhost-qmail-17.eml",      # two records, neither sent by us: stored, suppress nobody
 ]
+# Bounces matched by recipient alone act only when they come back to the sending address.
+ENVELOPES = {
+    "kijitora@cr.neko.nyaan.jp": "azumakuniyuki@msol.example.net",
+    "redacted@example.net": "fbl-abuse@example.org.com",
+}
 SENT = [
     ("userunknown@libsisimai.org", "<20150429233445.BB8FFFFC16@p6.libsisimai.org>"),
     ("kijitora@cr.neko.nyaan.jp", "<office365-12@sender.example>"),
@@ -61,8 +67,9 @@ def check_ledger(ledger: Ledger) -> None:
     assert (hard["state"], hard["reason"], hard["hard"], hard["reply_status"]) == (
         "bounced", "userunknown", 1, "5.1.1")
     soft = state(ledger, "kijitora@cr.neko.nyaan.jp")
-    assert (soft["state"], soft["reason"], soft["soft_failures"]) == ("deferred", "mailboxfull", 1)
-    assert soft["next_attempt_at"]
+    # The server had accepted it: a later soft bounce ends it, never sends it again.
+    assert (soft["state"], soft["reason"], soft["soft_failures"]) == ("bounced", "mailboxfull", 1)
+    assert not soft["next_attempt_at"]
     spam = state(ledger, "kijitora@example.jp")
     assert (spam["state"], spam["reason"]) == ("failed", "spamdetected")
     assert state(ledger, "kijitora@9jo.example.jp")["state"] == "sent"
@@ -74,7 +81,6 @@ def check_ledger(ledger: Ledger) -> None:
     suppressed = {s.address: (s.reason, s.source) for s in ledger.suppressions()}
     assert suppressed == {
         "userunknown@libsisimai.org": ("userunknown", "bounce"),
-        "userunknown@libsisimai.net": ("userunknown", "bounce"),
         "redacted@example.net": ("feedback", "complaint"),
     }
     pauses = ledger.paused_mailboxes()
@@ -84,7 +90,7 @@ def check_ledger(ledger: Ledger) -> None:
 def test_mbox_import_updates_matches_suppresses_and_is_idempotent(
     corpus: Path, ledger: Ledger, tmp_path: Path
 ) -> None:
-    seed_messages(ledger.db, SENT)
+    seed_messages(ledger.db, SENT, mailboxes=ENVELOPES)
     source = make_mbox(corpus, tmp_path / "bounces.mbox")
     summary = import_source(ledger, str(source))
     assert summary.messages == len(FILES)
@@ -106,7 +112,7 @@ def test_mbox_import_updates_matches_suppresses_and_is_idempotent(
 
 def test_maildir_import_gives_the_same_result(corpus: Path, ledger: Ledger,
                                               tmp_path: Path) -> None:
-    seed_messages(ledger.db, SENT)
+    seed_messages(ledger.db, SENT, mailboxes=ENVELOPES)
     source = make_maildir(corpus, tmp_path / "Maildir")
     summary = import_source(ledger, str(source))
     assert summary.messages == len(FILES) and summary.records == 8
@@ -118,7 +124,9 @@ def test_maildir_import_gives_the_same_result(corpus: Path, ledger: Ledger,
 
 
 def test_third_soft_bounce_suppresses_the_address(corpus: Path, ledger: Ledger) -> None:
-    seed_messages(ledger.db, [("kijitora@cr.neko.nyaan.jp", "<o365@sender.example>")])
+    seed_messages(ledger.db, [("kijitora@cr.neko.nyaan.jp", "<o365@sender.example>")],
+                  mailbox=ENVELOPES["kijitora@cr.neko.nyaan.jp"],
+                  now=datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
     raw = (corpus / "lhost-office365-12.eml").read_bytes()
     importer = Importer(ledger, now=datetime(2026, 11, 2, tzinfo=UTC))
     for attempt in range(3):
@@ -127,7 +135,9 @@ def test_third_soft_bounce_suppresses_the_address(corpus: Path, ledger: Ledger) 
         importer.import_one(RawMessage(data=data, location=f"test#{attempt}"))
         row = state(ledger, "kijitora@cr.neko.nyaan.jp")
         if attempt < 2:
-            assert row["state"] == "deferred" and ledger.suppression(row["recipient"]) is None
+            # Ended (the server had accepted it), counted, not yet suppressed.
+            assert row["state"] == "bounced" and row["soft_failures"] == attempt + 1
+            assert ledger.suppression(row["recipient"]) is None
     assert row["state"] == "bounced" and row["soft_failures"] == 3
     found = ledger.suppression("kijitora@cr.neko.nyaan.jp")
     assert found is not None and found.reason == "soft-limit"

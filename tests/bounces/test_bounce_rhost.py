@@ -76,3 +76,24 @@ def test_remote_host_from_a_postfix_notice() -> None:
 def test_local_delivery_agents(diagnostic: str, command: str | None,
                                reason: str | None) -> None:
     assert agent_reason(diagnostic, command) == reason
+
+
+def test_godaddy_ib_codes_and_iua_error_links_name_the_reason() -> None:
+    from preflight.bounces.rhost import Remote, remote_reason
+
+    def ask(diagnostic: str, host: str, domain: str) -> str | None:
+        return remote_reason(Remote(diagnostic=diagnostic, status=None, code=554,
+                                    command="RCPT", host=host, domain=domain))
+
+    assert ask("554 203.0.113.7 has been blocked for spam IB212", "smtp.secureserver.net",
+               "example.com") == "spamdetected"
+    assert ask("550 sender rejected IB506 please see", "smtp.secureserver.net",
+               "example.com") == "rejected"
+    assert ask("552 account storage limit reached", "mailstore1.secureserver.net",
+               "example.com") == "mailboxfull"
+    assert ask("550 Mailbox is full. https://mail.i.ua/err/4/", "mx.email.ua",
+               "i.ua") == "mailboxfull"
+    assert ask("550 https://mail.i.ua/err/9/ your IP is listed", "mx.email.ua",
+               "i.ua") == "blocked"
+    # The same words from anyone else are read by the general rules, not these tables.
+    assert ask("554 blocked IB212", "mx.other.example", "other.example") is None

@@ -80,7 +80,11 @@ async def test_migrate_copies_every_table_and_a_second_run_changes_nothing(
     with Ledger(postgres_url) as team:  # new rows continue after the copied ids
         largest = team.db.execute("SELECT MAX(id) FROM attempts").fetchone()[0]
         message = team.db.execute("SELECT MIN(id) FROM messages").fetchone()[0]
-        attempt = team.mark_sending(message, BOX, "buyer0.example", "<new@x>", "2026-01-07")
+        attempt = team.db.execute(
+            "INSERT INTO attempts (message_row, mailbox, recipient_domain, started_at, outcome)"
+            " VALUES (?, ?, 'buyer0.example', '2026-01-07T09:00:00.000+00:00', 'sent')",
+            (message, BOX),
+        ).lastrowid
         assert attempt == largest + 1
         assert team.campaign_id("summer") == len(before["campaigns"]) + 1
 

@@ -157,6 +157,36 @@ async def test_spam_or_auth_rejection_pauses_the_mailbox_at_once(
         assert stats.sent == 3 and len(sink.received) == 4
 
 
+@pytest.mark.parametrize(
+    ("reply", "reason", "fix"),
+    [
+        ("550 5.4.5 Daily user sending limit exceeded.", "sendinglimit", "sending limit"),
+        ("554 5.2.2 Submission quota exceeded. Cannot send the message.", "sendinglimit",
+         "reset"),
+        ("554 DT:SPM 163 smtp14,EsCowAD3Xq0v1 1696332272,please see http://mail.163.com/help/"
+         "help_spam_16.htm?ip=1.2.3.4&hostid=smtp14", "spamdetected", "own mail provider"),
+        ("454 Transient reject by behaviour spamANTISPAM_BAT[01201311R1468S4530114229]: too "
+         "frequently sending", "sendinglimit", "sending limit"),
+    ],
+)
+async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipient(
+    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str
+) -> None:
+    async with Sink([Reply("person1@*", reply, stage="rcpt")]) as sink:
+        path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)])
+        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        assert sink.recipients() == ["person0@buyer0.example"], "nothing after the refusal"
+        assert BOX in stats.paused and fix in stats.paused[BOX]
+        # The message waits for the mailbox to resume; the address is not charged.
+        assert states(tmp_path / "l.db")["person1@buyer1.example"] == "deferred"
+        with Ledger(tmp_path / "l.db") as ledger:
+            assert ledger.suppression("person1@buyer1.example") is None
+            row = ledger.db.execute(
+                "SELECT reason, soft_failures FROM messages WHERE recipient = ?",
+                ("person1@buyer1.example",)).fetchone()
+            assert tuple(row) == (reason, 0)
+
+
 async def test_hard_bounces_over_five_percent_pause_the_mailbox(
     campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:

@@ -7,7 +7,6 @@ import re
 
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 
 NAME = "dragonfly"
 
@@ -15,11 +14,6 @@ _START = "This is the DragonFly Mail Agent "
 _RECORD = re.compile(r"^There was an error delivering your mail to <([^<>\s]+@[^<>\s]+)>")
 _END = re.compile(r"^(?:Original message follows\.|Message headers follow)")
 _LIKE = re.compile(r"^(\S+)(?: \[[^\]]*\])? did not like our ([A-Z]{4})")
-# dma's own texts (dma.c, net.c).
-MESSAGES: dict[str, tuple[str, ...]] = {
-    "expired": ("Could not deliver for the last ",),
-    "hostunknown": ("DNS lookup failure: host ",),
-}
 
 
 def detect(parsed: ParsedMessage) -> list[Finding] | None:
@@ -54,6 +48,5 @@ def _finding(record: dict[str, str]) -> Finding:
         recipient=record["recipient"],
         diagnostic=text,
         command=record["cmd"] or None,
-        reason=phrase_reason(text, MESSAGES),
         remote_host=record["host"],
     )

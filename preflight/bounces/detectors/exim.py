@@ -19,9 +19,9 @@ from preflight.bounces.detectors.text import (
     findings_for,
     is_system_address,
 )
+from preflight.bounces.formats import format_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 from preflight.bounces.rhost import host_in
 
 NAME = "exim"
@@ -43,42 +43,6 @@ _COMMAND = re.compile(
     r"(?:end of |pipelined )?([A-Za-z]{4})"
 )
 
-# Exim's own texts (case as Exim writes them) → reason.
-MESSAGES: dict[str, tuple[str, ...]] = {
-    "userunknown": ("user not found",),
-    "hostunknown": (
-        "all host address lookups failed permanently",
-        "all relevant MX records point to non-existent hosts",
-        "Unrouteable address",
-    ),
-    "mailboxfull": ("mailbox is full", "error: quota exceed"),
-    "notaccept": (
-        "an MX or SRV record indicated no SMTP service",
-        "no host found for existing SMTP connection",
-    ),
-    "syntaxerror": (
-        "angle-brackets nested too deep",
-        'expected word or "<"',
-        "domain missing in source-routed address",
-        "malformed address:",
-    ),
-    "systemerror": (
-        "delivery to file forbidden",
-        "delivery to pipe forbidden",
-        "local delivery failed",
-        "LMTP error after ",
-    ),
-    "contenterror": ('Too many "Received" headers',),
-}
-DELAYED: tuple[str, ...] = (
-    "retry timeout exceeded",
-    "No action is required on your part",
-    "retry time not reached for any host after a long failure period",
-    "all hosts have been failing for a long time and were last tried",
-    "Delay reason: ",
-    "has been frozen",
-    "was frozen on arrival by ",
-)
 
 
 def is_exim(parsed: ParsedMessage) -> bool:
@@ -144,9 +108,8 @@ def _refine(finding: Finding, exim_words: bool = True) -> Finding:
     elif command == "MAIL":
         reason = "onhold"
     else:
-        reason = phrase_reason(text, MESSAGES)
-        if reason is None and any(p in text for p in DELAYED):
-            reason = "expired"
+        # Exim's own texts (data/formats.toml [exim]); the status below needs them.
+        reason = format_reason(NAME, text)
     status = find_status(text)
     code = find_code(text)
     if status is None and reason is not None and exim_words:

@@ -7,23 +7,9 @@ import re
 
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ADDRESS_RE, ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 
 NAME = "lotus"
 
-# Domino's and Notes' own texts, in the languages they ship.
-MESSAGES: dict[str, tuple[str, ...]] = {
-    "userunknown": (
-        "not listed in Domino Directory",
-        "not listed in public Name & Address Book",
-        "non répertorié dans l'annuaire Domino",
-        "Domino ディレクトリには見つかりません",
-        "ディレクトリのリストにありません",
-    ),
-    "filtered": ("Cannot route mail to user",),
-    "systemerror": ("Several matches found in Domino Directory",),
-    "networkerror": ("Message has exceeded maximum hop count",),
-}
 # [ \t] rather than \s: \s also matches newlines, which makes the search quadratic on a
 # message of blank lines.
 _DOMINO = re.compile(r"^[ \t]*was not delivered to:[ \t]*$", re.MULTILINE)
@@ -48,8 +34,7 @@ def _domino(rest: str) -> list[Finding] | None:
         return None
     lines = [line.strip() for line in reason_part.splitlines()]
     text = " ".join(" ".join(lines[:6]).split())
-    hint = phrase_reason(text, MESSAGES)
-    return [Finding(recipient=r, diagnostic=text, reason=hint) for r in dict.fromkeys(recipients)]
+    return [Finding(recipient=r, diagnostic=text) for r in dict.fromkeys(recipients)]
 
 
 def _notes(rest: str, parsed: ParsedMessage) -> list[Finding] | None:
@@ -68,5 +53,4 @@ def _notes(rest: str, parsed: ParsedMessage) -> list[Finding] | None:
     if not recipients:
         return None
     text = " ".join(" ".join(reason_lines).split())
-    hint = phrase_reason(text, MESSAGES)
-    return [Finding(recipient=r, diagnostic=text, reason=hint) for r in dict.fromkeys(recipients)]
+    return [Finding(recipient=r, diagnostic=text) for r in dict.fromkeys(recipients)]

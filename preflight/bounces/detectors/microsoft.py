@@ -15,9 +15,9 @@ from preflight.bounces.detectors.text import (
     candidate_recipients,
     findings_for,
 )
+from preflight.bounces.formats import format_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 
 NAME = "microsoft"
 
@@ -64,12 +64,6 @@ _STATUS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 # Outlook.com's own texts.
-_OUTLOOK: dict[str, tuple[str, ...]] = {
-    "hostunknown": (
-        "The mail could not be delivered to the recipient because the domain is not reachable",
-    ),
-    "userunknown": ("Requested action not taken: mailbox unavailable",),
-}
 _RCPT = re.compile(r"unknown recipient or mailbox unavailable ->.+@.+\.[a-zA-Z]+")
 
 
@@ -110,7 +104,7 @@ def _refine(finding: Finding) -> Finding:
     command = finding.command
     if command is None and _RCPT.search(finding.diagnostic):
         command = "RCPT"
-    hint = finding.reason or phrase_reason(finding.diagnostic, _OUTLOOK)
+    hint = finding.reason or format_reason(NAME, finding.diagnostic)
     if hint is None and finding.status:
         hint = next((r for pattern, r in _STATUS if pattern.match(finding.status)), None)
     return replace(finding, command=command, reason=hint)

@@ -7,33 +7,14 @@ from __future__ import annotations
 import re
 
 from preflight.bounces.classify import is_temporary, pseudo_status
+from preflight.bounces.formats import format_reason
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 
 NAME = "opensmtpd"
 
 _START = re.compile(r"This is the MAILER-DAEMON, please DO NOT REPLY to this e-?mail\.")
 _RECORD = re.compile(r"^([^\s:<>]+@[^\s:<>]+):\s*(.+)$")
-# OpenSMTPD's own texts (mta.c, mta_session.c).
-MESSAGES: dict[str, tuple[str, ...]] = {
-    "expired": ("Envelope expired",),
-    "hostunknown": ("Invalid domain name", "Domain does not exist"),
-    "notaccept": ("Destination seem to reject all mails", "No MX found for domain"),
-    "networkerror": (
-        "Address family mismatch on destination MXs",
-        "All routes to destination blocked",
-        "bad DNS lookup error code",
-        "Could not retrieve source address",
-        "Loop detected",
-        "Network error on destination MXs",
-        "No MX found for destination",
-        "No valid route to remote MX",
-        "No valid route to destination",
-        "Temporary failure in MX lookup",
-    ),
-    "securityerror": ("Could not retrieve credentials",),
-}
 
 
 def detect(parsed: ParsedMessage) -> list[Finding] | None:
@@ -45,7 +26,8 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
         match = _RECORD.match(line.strip())
         if match:
             text = " ".join(match.group(2).split())
-            reason = phrase_reason(text, MESSAGES)
+            # OpenSMTPD's texts carry no code: the pseudo status needs the text's reason here.
+            reason = format_reason(NAME, text)
             # The status comes from the error text alone, not from the notice being a
             # delay warning: OpenSMTPD's texts carry no code.
             status = pseudo_status(reason, is_temporary(text)) if reason else None

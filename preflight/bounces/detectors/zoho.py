@@ -8,7 +8,6 @@ import re
 
 from preflight.bounces.model import Finding
 from preflight.bounces.parse import ParsedMessage
-from preflight.bounces.phrases import phrase_reason
 
 NAME = "zoho"
 
@@ -16,8 +15,6 @@ _START = "This message was created automatically by mail delivery"
 _PLAIN = re.compile(r"^([^\s@]+@[^\s@]+)\s+(Error,.+)$")
 _BRACKET = re.compile(r"^\[Status: .*?<([^\s<>]+@[^\s<>]+)>,(.+)$")
 _CODE = re.compile(r"(?:ERROR_CODE\s*:|ResponseCode)\s*(\d{3})")
-# Zoho's own texts.
-MESSAGES: dict[str, tuple[str, ...]] = {"expired": ("Host not reachable",)}
 
 
 def detect(parsed: ParsedMessage) -> list[Finding] | None:
@@ -38,7 +35,6 @@ def detect(parsed: ParsedMessage) -> list[Finding] | None:
                 recipient=match.group(1).lower(),
                 diagnostic=text,
                 replycode=int(code.group(1)) if code else None,
-                reason=phrase_reason(text, MESSAGES),
             )
         )
     return findings or None
