@@ -170,16 +170,17 @@ async def test_spam_or_auth_rejection_pauses_the_mailbox_at_once(
     ],
 )
 async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipient(
-    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str
+    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str,
+    ledger_at: str,
 ) -> None:
     async with Sink([Reply("person1@*", reply, stage="rcpt")]) as sink:
         path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert sink.recipients() == ["person0@buyer0.example"], "nothing after the refusal"
         assert BOX in stats.paused and fix in stats.paused[BOX]
         # The message waits for the mailbox to resume; the address is not charged.
-        assert states(tmp_path / "l.db")["person1@buyer1.example"] == "deferred"
-        with Ledger(tmp_path / "l.db") as ledger:
+        assert states(ledger_at)["person1@buyer1.example"] == "deferred"
+        with Ledger(ledger_at) as ledger:
             assert ledger.suppression("person1@buyer1.example") is None
             row = ledger.db.execute(
                 "SELECT reason, soft_failures FROM messages WHERE recipient = ?",
