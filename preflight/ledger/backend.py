@@ -307,6 +307,7 @@ class PostgresDatabase:
         self.where = redact(url)
         self._secret = secret_of(url)
         self._env_secret = os.environ.get("PGPASSWORD")
+        self._lost: str | None = None  # why the connection broke, once it has
         self._id_tables: dict[str, bool] = {}  # table -> has an id column (for lastrowid)
         self.path = None
         try:
@@ -351,7 +352,14 @@ class PostgresDatabase:
         return one_line(error, self._secret, self._env_secret)
 
     def _fail(self, error: BaseException) -> LedgerError:
-        return LedgerError(f"ledger error: {self._line(error)}", file=self.where)
+        line = self._line(error)
+        if self.raw.closed or self.raw.broken:
+            # Clean-up code after the failure meets a closed connection; the user must read
+            # why it closed, not that it is closed.
+            if self._lost is None:
+                self._lost = line
+            line = self._lost
+        return LedgerError(f"ledger error: {line}", file=self.where)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         if sql.strip().upper() == "BEGIN IMMEDIATE":
@@ -406,6 +414,10 @@ class PostgresDatabase:
         self.execute("COMMIT")
 
     def rollback(self) -> None:
+        # A dropped connection has nothing to roll back (the server did it): say nothing, so
+        # that the error that dropped it is the one the user reads.
+        if self.raw.closed or self.raw.broken:
+            return
         if self.raw.info.transaction_status != 0:  # 0: idle, nothing to roll back
             self.execute("ROLLBACK")
 

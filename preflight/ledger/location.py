@@ -31,7 +31,13 @@ def default_ledger_file() -> Path:
 
 def resolve(option: str | Path | None = None, *, start: Path | None = None) -> str | Path:
     """The ledger location: a ``Path`` for SQLite, a ``str`` URL for PostgreSQL."""
-    for candidate in (option, os.environ.get("PREFLIGHT_LEDGER"), configured_url(start)):
+    environment = os.environ.get("PREFLIGHT_LEDGER")
+    if environment and "://" in environment and not is_url(environment):
+        raise ConfigError(
+            f"{redact(environment)}: not a ledger (a file path or postgresql://user@host/db)",
+            field="PREFLIGHT_LEDGER",
+        )
+    for candidate in (option, environment, configured_url(start)):
         if candidate is None or str(candidate) == "":
             continue
         return str(candidate) if is_url(str(candidate)) else Path(candidate)

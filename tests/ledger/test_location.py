@@ -64,3 +64,10 @@ def test_an_unknown_scheme_is_refused_without_its_password() -> None:
     with pytest.raises(UsageError) as caught:
         check_location("mysql://root:hunter2@db/x")
     assert "hunter2" not in str(caught.value) and "mysql://root@db/x" in str(caught.value)
+
+
+def test_an_unknown_scheme_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFLIGHT_LEDGER", "mysql://root:hunter2@db/x")
+    with pytest.raises(ConfigError) as caught:
+        resolve()
+    assert caught.value.field == "PREFLIGHT_LEDGER" and "hunter2" not in str(caught.value)
