@@ -168,11 +168,12 @@ def test_concurrent_sends_hold_the_daily_and_domain_caps(
 
 
 def test_a_killed_senders_mailboxes_are_finished_by_another_after_its_lease_expires(
-    tmp_path: Path, new_ledger: Callable[[str], str]
+    tmp_path: Path, postgres_url: str
 ) -> None:
-    """Sender A, on "another machine", is SIGKILLed mid-run. Its leases stay until they
-    expire (a dead process elsewhere cannot be seen, only its silence); sender B is refused
-    its mailboxes until then, then takes them over and finishes: nothing is sent twice."""
+    """Sender A, on "another machine" of the team, is SIGKILLed mid-run. Its leases stay
+    until they expire (a dead process elsewhere cannot be seen, only its silence); sender B
+    is refused its mailboxes until then, then takes them over and finishes: nothing is sent
+    twice. (The lease logic is the same SQL on SQLite; this runs where teams need it.)"""
     import signal
     import time
 
@@ -182,7 +183,7 @@ def test_a_killed_senders_mailboxes_are_finished_by_another_after_its_lease_expi
     maildir = tmp_path / "sink"
     with sink_process(maildir, "--reply-delay", "0.02") as port:
         folder = campaign(tmp_path / "c", port, rows, BOXES[:2], head="domain_cap = false\n")
-        ledger = new_ledger("killed")
+        ledger = postgres_url
         env = {**os.environ, "PREFLIGHT_LEASE_SECONDS": str(lease)}  # after: PGPASSWORD
         command = preflight_command(
             "send", "campaign.toml", "--ledger", ledger, "--yes", "--offline"

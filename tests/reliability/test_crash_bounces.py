@@ -187,23 +187,33 @@ def bounce_rows(path: Path) -> Callable[[], int]:
     return count
 
 
-def test_killed_import_ends_with_the_same_ledger_as_an_uninterrupted_one(
-    tmp_path: Path, sent_ledger: tuple[Path, Path]
-) -> None:
-    seed = crash_seed()
+@pytest.fixture(scope="module")
+def one_import(
+    sent_ledger: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, list[tuple[object, ...]]], float]:
+    """What one uninterrupted ``bounces import`` makes of the sent ledger, and its time."""
     source, inbox = sent_ledger
-    whole = copy_ledger(source, tmp_path / "whole.sqlite3")
-    killed = copy_ledger(source, tmp_path / "killed.sqlite3")
+    whole = copy_ledger(source, tmp_path_factory.mktemp("whole") / "whole.sqlite3")
     began = time.monotonic()
     done = subprocess.run(
         preflight_command("bounces", "import", str(inbox), "--ledger", str(whole)),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     took = time.monotonic() - began
     assert done.returncode == 0, done.stderr
-    expected = outcome(whole)
+    return outcome(whole), took
+
+
+def test_killed_import_ends_with_the_same_ledger_as_an_uninterrupted_one(
+    tmp_path: Path, sent_ledger: tuple[Path, Path],
+    one_import: tuple[dict[str, list[tuple[object, ...]]], float],
+) -> None:
+    seed = crash_seed()
+    source, inbox = sent_ledger
+    killed = copy_ledger(source, tmp_path / "killed.sqlite3")
+    expected, took = one_import
     assert len(expected["bounces"]) > 1600 and expected["suppression"] and expected["pauses"]
 
     def delay(rng: random.Random, at_work: bool) -> float:
@@ -252,26 +262,21 @@ def test_crash_just_before_the_brake_still_pauses_the_mailbox(
 
 
 def test_imports_from_several_processes_at_once_end_like_one_import(
-    tmp_path: Path, sent_ledger: tuple[Path, Path], postgres_url: str
+    sent_ledger: tuple[Path, Path], postgres_url: str,
+    one_import: tuple[dict[str, list[tuple[object, ...]]], float],
 ) -> None:
     """Three machines importing the same bounce mailbox into the team's PostgreSQL ledger at
     the same moment end with the ledger one import makes."""
     from preflight.ledger.copy import copy_ledger as migrate
 
     source, inbox = sent_ledger
-    whole = copy_ledger(source, tmp_path / "whole.sqlite3")
-    done = subprocess.run(
-        preflight_command("bounces", "import", str(inbox), "--ledger", str(whole)),
-        capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
     migrate(source, postgres_url)
     command = preflight_command("bounces", "import", str(inbox), "--ledger", postgres_url)
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(3)]
     results = [(run.communicate(timeout=300), run.returncode) for run in runs]
     assert [code for _, code in results] == [0, 0, 0], [err for (_, err), _ in results]
-    expected, got = outcome(whole), outcome(postgres_url)
+    expected, got = one_import[0], outcome(postgres_url)
     assert len(expected["bounces"]) > 1600
     for table in expected:
         assert got[table] == expected[table], f"{table} differs"
