@@ -20,10 +20,11 @@ from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
 from preflight.errors import ClaimLost, InputError
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
-from preflight.policy import decide, hard_bounce_brake
+from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
@@ -81,6 +82,8 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
+    after_until: int = 0
 
 
 def plan_campaign(
@@ -90,8 +93,13 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    until: datetime | None = None,
 ) -> Plan:
-    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network."""
+    """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
+
+    With ``until``, the simulation stops at that moment (a report's horizon): what would go
+    later is counted in ``after_until``, not in ``unscheduled``.
+    """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     for seq, recipient in recipients:
@@ -99,9 +107,14 @@ def plan_campaign(
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
+    horizon = until.timestamp() if until is not None else None
+    after_until = 0
     while True:
         pick = dispatcher.next(now)
         if pick is None:
+            break
+        if horizon is not None and pick.when > horizon:
+            after_until = len(dispatcher) + 1
             break
         dispatcher.record(pick, pick.when)
         now = pick.when
@@ -117,8 +130,9 @@ def plan_campaign(
         first=_dt(first),
         finish=_dt(last),
         scheduled=scheduled,
-        unscheduled=len(dispatcher),
+        unscheduled=0 if after_until else len(dispatcher),
         paused=sorted(dispatcher.paused),
+        after_until=after_until,
     )
 
 
@@ -364,7 +378,15 @@ class CampaignRun:
 
         connection = self.connections[box.address]
         try:
-            reply = await connection.send(payload, box.address, message.recipient, before_data)
+            envelope = ascii_address(message.recipient)
+        except InputError as error:
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "failed", f"address: {error}", stamp
+            )
+            self.stats.failed += 1
+            return False
+        try:
+            reply = await connection.send(payload, box.address, envelope, before_data)
         except ClaimLost:
             # Recovered or taken by another run while this one waited on the server.
             self.stats.taken_elsewhere += 1
@@ -461,6 +483,16 @@ class CampaignRun:
                 state="sent", code=reply.code, status=reply.status, text=reply.text
             )
             self.stats.sent += 1
+        elif refuses_our_syntax(reply.code, reply.text, reply.stage):
+            result = AttemptResult(
+                state="failed",
+                code=reply.code,
+                status=reply.status,
+                text=reply.text,
+                detail=f"the server refused the message's format ({reply}): preflight's or "
+                "the template's fault, the address is not charged",
+            )
+            self.stats.failed += 1
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)

@@ -46,6 +46,7 @@ _MAILBOX_KEYS = {
     "host",
     "port",
     "security",
+    "allow_plaintext_auth",
     "username",
     "password_env",
     "ca_file",
@@ -76,6 +77,8 @@ class MailboxConfig:
     window: SendWindow
     delay_seconds: tuple[float, float]
     timeout: float
+    # Dangerous: AUTH over a connection without TLS (the password readable on the wire).
+    allow_plaintext_auth: bool = False
 
     @property
     def domain(self) -> str:
@@ -372,6 +375,16 @@ class _Reader:
                 "never the password itself",
                 f"{where}.password_env",
             )
+        plaintext = section.get("allow_plaintext_auth", False)
+        if not isinstance(plaintext, bool):
+            raise self.fail("must be true or false", f"{where}.allow_plaintext_auth")
+        if username is not None and security == "none" and not plaintext:
+            raise self.fail(
+                'security = "none" with a username would send the password unencrypted to '
+                f"{host}: use starttls or tls, or set allow_plaintext_auth = true (dangerous: "
+                "anyone on the path reads the password)",
+                f"{where}.security",
+            )
         ca_file = section.get("ca_file")
         ca_path = (
             self._path(self.string(section, "ca_file", where), f"{where}.ca_file")
@@ -405,6 +418,7 @@ class _Reader:
             window=self.window(section, where),
             delay_seconds=self.delay(section, where),
             timeout=float(self.number(section, "timeout", where, 30.0, low=0.1)),
+            allow_plaintext_auth=plaintext,
         )
 
     def window(self, section: dict[str, Any], where: str) -> SendWindow:

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from preflight import __version__
 from preflight.errors import PreflightError
+from preflight.terminal import visible_line
 
 # Command name -> the family module that registers it, in the order `--help` lists them.
 # Families are imported only when one of their commands runs: `preflight bounces classify`
@@ -29,6 +30,7 @@ COMMAND_FAMILIES: dict[str, str] = {
     "plan": "send",
     "send": "send",
     "status": "send",
+    "report": "report",
     "demo": "send",
     "bounces": "bounces",
     "ledger": "ledger",
@@ -57,7 +59,7 @@ class PreflightGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PreflightError as error:
-            typer.echo(f"preflight: error: {error}", err=True)
+            typer.echo(f"preflight: error: {visible_line(str(error))}", err=True)
             sys.exit(error.exit_code)
 
 

@@ -18,6 +18,7 @@ from preflight.addresses import SEVERITY_RANK
 from preflight.errors import InputError
 from preflight.listcheck import CheckedRow, ListSummary
 from preflight.recipients import safe_csv_row
+from preflight.terminal import visible_line
 
 REPORT_COLUMNS = ("line", "email", "verdict", "address", "suggestion", "reasons", "details")
 
@@ -64,7 +65,7 @@ def text_line(source: str, checked: CheckedRow) -> str:
     shown = [r for r in verdict.reasons if r.severity != "info"]
     details = "; ".join(f"{r.code}: {r.message} (fix: {r.fix})" for r in shown)
     address = verdict.address.strip() or ("(unreadable row)" if checked.row is None else "(empty)")
-    return f"{source}:{checked.line}: {verdict.verdict} {address}: {details}"
+    return visible_line(f"{source}:{checked.line}: {verdict.verdict} {address}: {details}")
 
 
 def summary_lines(source: str, summary: ListSummary) -> list[str]:

@@ -16,7 +16,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from preflight.errors import HeaderInjectionError, InputError
@@ -46,6 +46,58 @@ _PARSER_ERRORS = (ValueError, TypeError, AttributeError, IndexError, HeaderParse
 _LINE_BREAK = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+# Control characters (C0, DEL, C1) have no place in a header value: NUL, ESC and DEL reach
+# the wire as they are, and a TAB or NUL in a display name is how a "Bcc:" gets smuggled.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Header values longer than this are refused: the email package then folds every header
+# within RFC 5322's 998-octet line limit (encoded words included).
+MAX_HEADER_CHARS = 900
+MAX_LINE_OCTETS = 998
+
+
+def check_header_value(value: str, *, field: str, **where: object) -> str:
+    """Refuse control characters and over-long values in a header value (one line)."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise HeaderInjectionError(
+            f"control character {ord(found.group(0)):#04x} in the value: a header holds "
+            "printable text only",
+            field=field,
+            **where,  # type: ignore[arg-type]
+        )
+    if len(value) > MAX_HEADER_CHARS:
+        raise InputError(
+            f"the value is {len(value):,} characters long; a header value may have at most "
+            f"{MAX_HEADER_CHARS}",
+            field=field,
+            **where,  # type: ignore[arg-type]
+        )
+    return value
+
+
+def check_display_name(name: str, *, field: str, **where: object) -> str:
+    """A display name is text: no control character, no address, no angle brackets. Commas,
+    colons, quotes and parentheses are fine: the email package quotes the name."""
+    check_header_value(name, field=field, **where)
+    if "=?" in name:
+        # The serializer decodes RFC 2047 words after every check has run, so an encoded
+        # CR LF would become a real header line (a Bcc, or a new Reply-To).
+        raise HeaderInjectionError(
+            "encoded words (=?...?=) are not allowed in a display name; write the name as "
+            "plain text and preflight encodes it",
+            field=field,
+            **where,  # type: ignore[arg-type]
+        )
+    if "@" in name or "<" in name or ">" in name:
+        raise HeaderInjectionError(
+            f"the display name {name[:60]!r} holds an address or angle brackets; a name "
+            "must be a name",
+            field=field,
+            **where,  # type: ignore[arg-type]
+        )
+    return name
+
+
 def has_line_break(value: str) -> bool:
     """True when ``value`` could end a header line (CR, LF or a Unicode line separator)."""
     return _LINE_BREAK.search(value) is not None
@@ -59,8 +111,14 @@ def _checked(field: str, value: str) -> str:
     return value
 
 
-def _set(message: EmailMessage, name: str, value: str) -> None:
-    """Add a header, refusing values whose RFC 2047 words decode to a line break."""
+def _set(message: EmailMessage, name: str, value: str | Address) -> None:
+    """Add a header, refusing values whose RFC 2047 words decode to a line break or a
+    control character."""
+    if isinstance(value, Address):
+        check_display_name(value.display_name, field=name)
+        message[name] = value
+        return
+    check_header_value(value, field=name)
     try:
         if name.lower() in _ADDRESS_HEADERS:
             message[name] = _address_objects(name, value)
@@ -72,9 +130,12 @@ def _set(message: EmailMessage, name: str, value: str) -> None:
         if "CR" in str(error) or "linefeed" in str(error):
             raise HeaderInjectionError(f"refused: {error}", field=name) from None
         raise InputError(f"not a usable header value: {error}", field=name) from None
-    if has_line_break(str(message[name])):
+    decoded = str(message[name])
+    if has_line_break(decoded) or _CONTROL.search(decoded):
         raise HeaderInjectionError(
-            "the value decodes to a line break (an encoded =?...?= word)", field=name
+            "the value decodes to a line break or control character (an encoded =?...?= "
+            "word)",
+            field=name,
         )
 
 
@@ -88,14 +149,20 @@ def _address_objects(name: str, value: str) -> list[Address]:
             "as plain text and preflight encodes it",
             field=name,
         )
-    found = []
-    for display_name, addr_spec in getaddresses([value]):
-        if "@" not in addr_spec:
-            raise InputError(f"not an email address: {value!r}", field=name)
-        found.append(Address(display_name=display_name, addr_spec=addr_spec))
-    if not found:
-        raise InputError(f"not an email address: {value!r}", field=name)
-    return found
+    # Parsed by the email package's own header parser: exactly one address, no group. A
+    # value with two (a display name holding "x@y, z") is refused, not quietly split.
+    header = default_policy.header_factory(name, value)
+    addresses = list(header.addresses)  # type: ignore[attr-defined]
+    groups = [g for g in header.groups if g.display_name is not None]  # type: ignore[attr-defined]
+    if groups or len(addresses) != 1 or "@" not in addresses[0].addr_spec:
+        raise InputError(
+            f"not exactly one email address: {value[:80]!r} (a header from a template or "
+            "list takes one address)",
+            field=name,
+        )
+    found = addresses[0]
+    check_display_name(found.display_name, field=name)
+    return [Address(display_name=found.display_name, addr_spec=found.addr_spec)]
 
 
 def _address(field: str, value: str) -> str:
@@ -153,17 +220,34 @@ def build_message(
         "Message-ID",
         _checked("Message-ID", message_id or make_message_id(_domain_of(from_addr))),
     )
-    headers = {**rendered.headers, **(extra_headers or {})}
+    headers: dict[str, str | Address] = {**rendered.headers, **(extra_headers or {})}
+    for header, (display_name, addr_spec) in getattr(rendered, "addresses", {}).items():
+        if header in rendered.headers and header not in (extra_headers or {}):
+            headers[header] = Address(display_name=display_name, addr_spec=addr_spec)
     for name, value in headers.items():
         if not _HEADER_NAME.match(name):
             raise HeaderInjectionError(f"not a valid header name: {name!r}", field=name)
         if name.lower() in _OWN_HEADERS:
             raise InputError("this header is set by preflight itself", field=name)
-        _set(message, name, _checked(name, str(value)))
+        _set(message, name, value if isinstance(value, Address) else _checked(name, str(value)))
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     if rendered.html is not None:
         html = rendered.html
         if rendered.preheader:
             html = _with_preheader(html, rendered.preheader)
         message.add_alternative(html, subtype="html", charset="utf-8")
+    _check_folded(message)
     return message
+
+
+def _check_folded(message: EmailMessage) -> None:
+    """Every header line within RFC 5322's 998 octets, as it will be on the wire."""
+    for name, value in message.items():
+        folded = message.policy.fold_binary(name, value)
+        longest = max((len(line) for line in folded.split(b"\n")), default=0)
+        if longest > MAX_LINE_OCTETS:
+            raise InputError(
+                f"the header cannot be folded within {MAX_LINE_OCTETS} octets a line "
+                f"(a {longest:,}-octet line): shorten the value",
+                field=name,
+            )

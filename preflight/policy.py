@@ -7,6 +7,7 @@ mailbox's recent history, so it is a second pure function, :func:`hard_bounce_br
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,25 @@ DEFAULT_PAUSE_REASONS: frozenset[str] = frozenset(PAUSE_REASONS)
 # The one-line what-to-fix shown when a mailbox is paused, by reason.
 PAUSE_FIXES: dict[str, str] = dict(REASON_FIXES)
 GENERIC_PAUSE_FIX = "the receiving server rejected the sender: find out why before resuming"
+
+# A refusal of the message's own syntax (its lines, headers or encoding) after DATA: our
+# fault, not the recipient's, so the message fails and the address is not charged (three
+# such replies would otherwise suppress a good address). 500/501 are syntax errors; 554 and
+# 552 only with one of these words.
+_OUR_SYNTAX = re.compile(
+    r"line too long|line length|too long line|header.{0,40}(too long|syntax|invalid|malformed)"
+    r"|syntax error|malformed|bare (lf|cr|line ?feed)|8-?bit|non-?ascii|smtputf8|invalid character",
+    re.IGNORECASE,
+)
+
+
+def refuses_our_syntax(code: int | None, text: str, stage: str) -> bool:
+    """Whether the server's reply blames the message's own format, not the recipient."""
+    if stage != "data" or code is None:
+        return False
+    if code in (500, 501):
+        return True
+    return code in (552, 554, 550) and _OUR_SYNTAX.search(text) is not None
 
 # A permanent refusal of the message itself, not of the recipient or the sender: the same
 # bytes would be refused again, so there is no retry, and the address stays valid.

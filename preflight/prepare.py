@@ -31,6 +31,7 @@ from preflight.addresses import AddressChecker
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.draft import Draft
 from preflight.errors import InputError, TemplateError
+from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import RowRecord, iso
 from preflight.ledger.suppression import normalize_address
@@ -175,7 +176,7 @@ def build_for(
     message = build_message(
         rendered,
         from_addr=mailbox.from_header,
-        to_addr=recipient,
+        to_addr=ascii_address(recipient),
         extra_headers=config.unsubscribe.headers(recipient),
         message_id=make_message_id(mailbox.domain),
         date=when,
@@ -406,7 +407,13 @@ def write_dry_run(
     With ``limit``, validation stops once ``limit`` messages are written: the summary then
     covers the rows read so far.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        # The .eml files hold recipients' personal data: a private folder, private files.
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"cannot create the dry-run folder: {error.strerror or error}", file=directory
+        ) from None
     summary = Validation()
     written = 0
     if workers is None:
@@ -424,10 +431,33 @@ def write_dry_run(
             summary.add(outcome)
             if outcome.payload is None:
                 continue
-            safe = "".join(c if c.isalnum() or c in "._@-" else "_" for c in outcome.recipient)
-            (directory / f"{outcome.seq:06d}-{safe}.eml").write_bytes(outcome.payload)
+            _write_private(
+                directory / dry_run_name(outcome.seq, outcome.recipient), outcome.payload
+            )
             written += 1
     return summary, written
+
+
+# Far below any file system's 255-byte name limit, even for a 254-character address.
+_NAME_CHARS = 80
+
+
+def dry_run_name(seq: int, recipient: str) -> str:
+    """``000017-anna@nordlicht.example.eml``: the row number keeps names unique, so a long
+    address is cut (a valid address may be 254 characters, a file name at most 255 bytes)."""
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._@-") else "_" for c in recipient)
+    return f"{seq:06d}-{safe[:_NAME_CHARS]}.eml"
+
+
+def _write_private(path: Path, payload: bytes) -> None:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+    except OSError as error:
+        raise InputError(
+            f"cannot write the .eml file: {error.strerror or error}", file=path
+        ) from None
 
 
 __all__ = [
@@ -437,6 +467,7 @@ __all__ = [
     "Validation",
     "build_for",
     "check_columns",
+    "dry_run_name",
     "gate_row",
     "prepare_campaign",
     "validate_rows",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +19,36 @@ from typing import IO, Literal
 from preflight.errors import RecipientsError
 
 EMAIL_COLUMN = "email"
+# One physical line of a recipients file, at most (a row is a few hundred characters).
+MAX_LINE_CHARS = 1_000_000
 
 # Cells a spreadsheet would evaluate as a formula (OWASP "CSV injection"); tab and CR too,
 # because some spreadsheets strip them and then see the formula behind.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# How far into a cell the guard looks past invisible characters (a formula hidden behind a
+# megabyte of spaces is not worth reading: such a cell is quoted anyway).
+_GUARD_SCAN = 1000
+
+
 def safe_csv_cell(value: str) -> str:
-    """``value`` made inert for a spreadsheet: a formula-like cell gets a leading ``'``."""
+    """``value`` made inert for a spreadsheet: a formula-like cell gets a leading ``'``.
+
+    Spreadsheets trim leading whitespace and ignore invisible characters before they look for
+    a formula, and some fold full-width forms (``＝``) to ASCII: so the guard skips every
+    whitespace, control and format character (LF, space, NBSP, ZWSP, BOM, VT, FF, U+2028,
+    U+0085, ...) and looks at the NFKC form of the first character that is left.
+    """
     if value.startswith(_FORMULA_STARTS):
         return "'" + value
+    for index, char in enumerate(value):
+        if index >= _GUARD_SCAN:
+            return "'" + value
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            continue
+        formula = unicodedata.normalize("NFKC", char).startswith(_FORMULA_STARTS)
+        return "'" + value if formula else value
     return value
 
 
@@ -80,8 +101,26 @@ class RecipientReader(Iterator[RecipientRow]):
         except BaseException:
             self._text.close()
             raise
-        self._reader = csv.reader(self._text, delimiter=delimiter, strict=True)
+        self._reader = csv.reader(self._capped_lines(), delimiter=delimiter, strict=True)
         self._rows = self._generate()
+
+    def _capped_lines(self) -> Iterator[str]:
+        """The file's lines, each read with a size limit: a 1 GB line must not become a 1 GB
+        string before the csv module sees it (and the csv module's field limit bounds a
+        quoted field over several lines)."""
+        read = self._text.readline
+        while True:
+            line = read(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            if len(line) > MAX_LINE_CHARS:
+                raise RecipientsError(
+                    f"a line is longer than {MAX_LINE_CHARS:,} characters: not a recipients "
+                    "row (is this the right file?)",
+                    file=self.path,
+                    line=1 + self._reader.line_num + 1,
+                )
+            yield line
 
     @property
     def email_column(self) -> str:
@@ -221,6 +260,7 @@ def read_recipients(
 
 __all__ = [
     "EMAIL_COLUMN",
+    "MAX_LINE_CHARS",
     "RecipientReader",
     "RecipientRow",
     "read_recipients",

@@ -27,7 +27,7 @@ from aiosmtplib.protocol import normalize_message_line_endings
 
 from preflight.campaign_config import MailboxConfig
 from preflight.errors import MailboxError
-from preflight.tlsconfig import verified_context
+from preflight.tlsconfig import is_loopback, verified_context
 
 Stage = Literal["mail", "rcpt", "data"]
 # Past "data", the content is on the wire: a lost line leaves the outcome unknown.
@@ -80,6 +80,14 @@ class MailboxConnection:
     """A lazily opened, reused connection for one mailbox; reconnects when dropped."""
 
     def __init__(self, mailbox: MailboxConfig, *, insecure: bool = False) -> None:
+        if insecure and not is_loopback(mailbox.host):
+            # As for IMAP: an unverified certificate is only acceptable for a local test
+            # server; anywhere else it hands the password to whoever answers.
+            raise MailboxMisconfigured(
+                f"--insecure is only allowed for a loopback SMTP server, not {mailbox.host}: "
+                "add the server's CA as the mailbox's ca_file instead",
+                field="--insecure",
+            )
         self.mailbox = mailbox
         self.insecure = insecure
         self._smtp: aiosmtplib.SMTP | None = None
@@ -105,8 +113,15 @@ class MailboxConnection:
             await _close(smtp)
             raise _connect_failure(box, where, error) from None
         if box.username is not None and password is not None:
+            if context is None and not box.allow_plaintext_auth:
+                await _close(smtp)
+                raise MailboxMisconfigured(
+                    f"refusing to send the password of {box.username} to {where} without TLS "
+                    "(set allow_plaintext_auth = true only if you accept that)",
+                    field="security",
+                )
             try:
-                await smtp.login(box.username, password)
+                await _login_once(smtp, box.username, password)
             except (aiosmtplib.SMTPException, OSError) as error:
                 await _close(smtp)
                 raise _login_failure(box, where, error) from None
@@ -191,6 +206,19 @@ class MailboxConnection:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
             await _close(smtp)
+
+
+async def _login_once(smtp: aiosmtplib.SMTP, username: str, password: str) -> None:
+    """Log in with one mechanism, once: aiosmtplib's ``login`` tries every advertised
+    mechanism in turn, so one wrong password costs several failed logins (and lockouts)."""
+    await smtp.ehlo()
+    if not smtp.supports_extension("auth"):
+        raise aiosmtplib.SMTPException("the server does not offer AUTH on this connection")
+    preferred = [m for m in ("plain", "login", "cram-md5") if m in smtp.supported_auth_methods]
+    if not preferred:
+        raise aiosmtplib.SMTPException("No suitable authentication method found.")
+    method = getattr(smtp, "auth_" + preferred[0].replace("-", ""))
+    await method(username, password)
 
 
 async def _send_content(smtp: aiosmtplib.SMTP, payload: bytes) -> aiosmtplib.SMTPResponse:

@@ -56,6 +56,7 @@ limit when rendering templates from people you do not trust.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import inspect
 import re
@@ -82,7 +83,7 @@ from jinja2.utils import generate_lorem_ipsum
 from markupsafe import Markup, soft_str
 
 from preflight.draft import Personalization
-from preflight.errors import HeaderInjectionError, TemplateError
+from preflight.errors import HeaderInjectionError, InputError, TemplateError
 from preflight.message import has_line_break
 
 HTML_MARKER = "--- html ---"
@@ -142,6 +143,9 @@ class RenderedMessage:
     headers: dict[str, str]  # mail headers from the template, e.g. {"Reply-To": ...}
     personalization: Personalization
     preheader: str | None = None
+    # Address headers as structured parts: header -> (display name, addr-spec). Built into
+    # the message as they are, never rendered into a string and parsed back.
+    addresses: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,15 @@ MAX_JSON_INDENT = 16
 MAX_LIPSUM_PARAGRAPHS = 20
 MAX_LIPSUM_WORDS = 1_000
 MAX_RENDER_SECONDS = 2.0
+# The memory guard of one render: the characters all filters, operators and calls of a part
+# may produce in total (each result is counted as it is made), so a hundred thousand
+# within-limit results (``map("center", 9999)``) cannot add up to gigabytes.
+MAX_PRODUCED = 20 * MAX_TEXT
+# The codecs a template may encode to or decode from: real text encodings whose cost is
+# linear. Others (punycode, idna, the compression codecs) can take seconds per call.
+ALLOWED_CODECS = frozenset(
+    {"utf-8", "ascii", "latin-1", "iso8859-1", "iso8859-15", "cp1252", "utf-16", "utf-32"}
+)
 
 # The filter every for-loop's iterable is routed through (added by _budget_loops).
 _LOOP_FILTER = "preflight_loop_budget"
@@ -190,6 +203,7 @@ class _Budget:
     deadline: float = field(default_factory=lambda: time.monotonic() + MAX_RENDER_SECONDS)
     # MAX_TEXT plus the newlines that pad a part to its file line, which are not its text.
     text_limit: int = MAX_TEXT
+    produced: int = 0
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("preflight_template_budget", default=None)
@@ -215,7 +229,71 @@ def _check_time() -> None:
 def _check_size(value: Any, what: str) -> Any:
     if isinstance(value, _SIZED) and len(value) > MAX_TEXT:
         _refuse(f"{what} made {len(value):,} characters or items (the limit is {MAX_TEXT:,})")
+    if isinstance(value, (str, bytes)):
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.produced += len(value)
+            if budget.produced > MAX_PRODUCED:
+                _refuse(
+                    f"the part made more than {MAX_PRODUCED:,} characters in all (filters, "
+                    "operators and calls together)"
+                )
     return value
+
+
+def _text_size(value: Any, depth: int = 0) -> int:
+    """A lower bound on the characters ``str(value)`` or a case-folding key would make:
+    strings counted once per reference, containers one level deep and capped early."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if depth > 2 or not isinstance(value, (list, tuple, set, frozenset, dict)):
+        return 0
+    total = 0
+    items = value.items() if isinstance(value, dict) else value
+    for count, item in enumerate(items):
+        if isinstance(item, tuple) and isinstance(value, dict):
+            total += _text_size(item[0], depth + 1) + _text_size(item[1], depth + 1)
+        else:
+            total += _text_size(item, depth + 1) + 2
+        if total > MAX_TEXT or count > MAX_REPEAT_ITEMS:
+            return max(total, MAX_TEXT + 1)
+    return total
+
+
+def _check_input(arguments: dict[str, Any], what: str) -> None:
+    """Filters that copy or stringify their whole input: measured before they run. An
+    iterator (a ``map``) is read into a list first; each of its items was counted."""
+    value = arguments["value"] if "value" in arguments else arguments.get("s")
+    key = "value" if "value" in arguments else "s"
+    if value is not None and not isinstance(value, (str, bytes, list, tuple, dict, set)):
+        try:
+            value = list(_count_iterations(iter(value)))
+        except TypeError:
+            return
+        arguments[key] = value
+    if _text_size(value) > MAX_TEXT:
+        _refuse(f"{what} over more than {MAX_TEXT:,} characters of input")
+
+
+def _check_tojson(arguments: dict[str, Any]) -> None:
+    indent = arguments["indent"]
+    if indent is not None and (isinstance(indent, bool) or not isinstance(indent, int)):
+        # A string indent ("  " * 99999) is repeated at every level: whole numbers only.
+        _refuse("tojson's indent must be a whole number of spaces")
+    _check_number(indent, "a tojson indent", MAX_JSON_INDENT)
+    _check_input(arguments, "tojson")
+
+
+def _check_codec(name: Any) -> None:
+    try:
+        codec = codecs.lookup(name).name if isinstance(name, str) else None
+    except LookupError:
+        codec = None
+    if codec not in ALLOWED_CODECS:
+        _refuse(
+            f"the codec {str(name)[:40]!r} is not available in templates (allowed: "
+            f"{', '.join(sorted(ALLOWED_CODECS))})"
+        )
 
 
 def _check_number(value: Any, what: str, limit: int) -> None:
@@ -361,8 +439,32 @@ _FILTER_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "batch": lambda a: _check_number(a["linecount"], "a batch size", MAX_REPEAT_ITEMS),
     "slice": lambda a: _check_number(a["slices"], "a slice count", MAX_REPEAT_ITEMS),
     "round": lambda a: _check_number(a["precision"], "a round precision", MAX_ROUND_DIGITS),
-    "tojson": lambda a: _check_number(a["indent"], "a tojson indent", MAX_JSON_INDENT),
+    "tojson": _check_tojson,
     "join": _check_join,
+    # Copying, sorting (a case-insensitive key lower-cases every item) or stringifying the
+    # whole input: bounded by the input's size before they run.
+    **{
+        name: functools.partial(lambda what, a: _check_input(a, what), f"the {name} filter")
+        for name in (
+            "sort",
+            "unique",
+            "min",
+            "max",
+            "dictsort",
+            "groupby",
+            "list",
+            "string",
+            "pprint",
+            "escape",
+            "e",
+            "forceescape",
+            "safe",
+            "urlencode",
+            "xmlattr",
+            "reverse",
+            "items",
+        )
+    },
 }
 
 
@@ -416,6 +518,8 @@ def _check_method_call(
             return (items,)
         elif name in ("translate", "maketrans"):
             _refuse(f"str.{name} is not available in templates")
+        elif name in ("encode", "decode"):
+            _check_codec(first if args else kwargs.get("encoding", "utf-8"))
     elif isinstance(owner, int) and name == "to_bytes":
         _check_number(first if args else kwargs.get("length"), "a byte length", MAX_TEXT)
     return args
@@ -472,6 +576,9 @@ def _bounded_concat(pieces: Iterable[str]) -> str:
 
 def _bounded_str_join(operands: Iterable[Any]) -> str:
     """The ``~`` operator: a fixed, small number of operands joined after a size check."""
+    operands = list(operands)
+    if sum(_text_size(operand) for operand in operands) > MAX_TEXT:
+        _refuse(f"a '~' that would make more than {MAX_TEXT:,} characters of text")
     return _bounded_concat([str(operand) for operand in operands])
 
 
@@ -622,11 +729,12 @@ class Template:
                     "(check the personalization values)",
                     file=self.path,
                     line=part.line,
-                    field=part.label,
+                    field=part.label.removesuffix(_NAME_SUFFIX),
                 )
             rendered_headers[part.label] = value
             if part.label == "Subject":
                 subject_vars = part.variables
+        addresses = _structured_addresses(rendered_headers, self)
         text = self._render_part(self.text, values).strip("\n") + "\n"
         html = self._render_part(self.html, values) if self.html is not None else None
         return RenderedMessage(
@@ -638,6 +746,7 @@ class Template:
                 subject_vars=subject_vars, first_line_vars=self.first_line_vars
             ),
             preheader=rendered_headers.get("Preheader") or None,
+            addresses=addresses,
         )
 
     def _render_part(self, part: _Part, values: Mapping[str, str]) -> str:
@@ -813,7 +922,9 @@ def load_template(path: str | Path) -> Template:
     text_lines = lines[body_start:marker] if marker is not None else lines[body_start:]
 
     headers = tuple(
-        _compile(_TEXT_ENV, value, line, path, name) for name, line, value in header_values
+        _compile(_TEXT_ENV, value, line, path, name)
+        for header, line, raw in header_values
+        for name, value in _split_address(header, raw)
     )
     text = _compile(_TEXT_ENV, "\n".join(text_lines) + "\n", body_start + 1, path, "text")
     html = None
@@ -830,6 +941,77 @@ def load_template(path: str | Path) -> Template:
         first_line_vars=_first_line_variables(text_lines),
         variables=variables,
     )
+
+
+# "Name <addr>" in a template's Reply-To: the name and the address are separate parts.
+_NAME_AND_ADDRESS = re.compile(r"^(?P<name>.*?)\s*<(?P<address>[^<>]*)>\s*$", re.DOTALL)
+_NAME_SUFFIX = " name"
+
+
+def _split_address(header: str, raw: str) -> list[tuple[str, str]]:
+    """An address header's template split into its display-name and address templates, so
+    a value can only ever land in one of them (never add a second address)."""
+    if header not in MAIL_HEADERS:
+        return [(header, raw)]
+    match = _NAME_AND_ADDRESS.match(raw.strip())
+    if match is None:
+        return [(header, raw)]
+    name = match.group("name").strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1]  # the template's own quotes: the email package quotes as needed
+    parts = [(header, match.group("address").strip())]
+    if name:
+        parts.insert(0, (header + _NAME_SUFFIX, name))
+    return parts
+
+
+def _structured_addresses(
+    rendered: dict[str, str], template: Template
+) -> dict[str, tuple[str, str]]:
+    """The rendered name and address parts, checked; ``rendered`` keeps a display string."""
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    from preflight.message import check_display_name
+
+    found: dict[str, tuple[str, str]] = {}
+    for header in MAIL_HEADERS:
+        if header not in rendered:
+            continue
+        name = rendered.pop(header + _NAME_SUFFIX, "")
+        address = rendered[header]
+        parts = {p.label: p for p in template.headers}
+        part = parts[header]
+        name_part = parts.get(header + _NAME_SUFFIX)
+        if name_part is not None:
+            try:
+                check_display_name(name, field=header)
+            except InputError as error:
+                raise type(error)(
+                    f"{_columns(name_part)}{error.message}",
+                    file=template.path,
+                    line=name_part.line,
+                    field=header,
+                ) from None
+        try:
+            built = Address(display_name=name, addr_spec=address)
+        except (ValueError, IndexError, HeaderParseError):
+            raise HeaderInjectionError(
+                f"{_columns(part)}not one email address: {address[:80]!r} (the header takes "
+                "exactly one)",
+                file=template.path,
+                line=part.line,
+                field=header,
+            ) from None
+        found[header] = (name, built.addr_spec)
+        rendered[header] = str(built)
+    return found
+
+
+def _columns(part: _Part) -> str:
+    """"column rep: " — which personalization value to fix in the row."""
+    columns = ", ".join(sorted(part.variables))
+    return f"column {columns}: " if columns else ""
 
 
 def _skip_leading_comment(lines: list[str], path: Path) -> int:

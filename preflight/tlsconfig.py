@@ -5,6 +5,13 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """Where ``--insecure`` is allowed: a test or demo server on this machine."""
+    return host.lower() in LOOPBACK_HOSTS or host.startswith("127.")
+
 
 def verified_context(
     *, cafile: str | Path | None = None, insecure: bool = False

@@ -75,10 +75,14 @@ def classify(
 def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from preflight.terminal import visible_line
 
     table = Table(*header, box=None, pad_edge=False)
     for row in rows:
-        table.add_row(*row)
+        # Text, not markup: a path or header holding "[/x]" is data, not a rich tag.
+        table.add_row(*(Text(visible_line(cell)) for cell in row))
     Console(width=200, soft_wrap=False).print(table)
 
 

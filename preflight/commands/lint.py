@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from preflight.errors import PreflightError
+from preflight.terminal import visible_line
 
 EXIT_FAILED = 1
 EXIT_INPUT_ERROR = 2
@@ -125,7 +126,7 @@ def lint(
     def report_error(error: PreflightError) -> None:
         formatter.input_error()
         sys.stdout.flush()  # keep the order of stdout and stderr lines readable
-        typer.echo(f"preflight: error: {error}", err=True)
+        typer.echo(f"preflight: error: {visible_line(str(error))}", err=True)
 
     for item, report in lint_paths(paths, lint_config, data=template_data, on_error=report_error):
         formatter.report(report, item.path)

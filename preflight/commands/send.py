@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from preflight.errors import MailboxError, PreflightError, UsageError
+from preflight.terminal import visible_line
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
 )
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+
 
 LedgerOption = Annotated[
     str | None,
@@ -204,7 +214,7 @@ def send(
                 config, opened, template, dry_run, now=now, limit=limit
             )
             _print_validation(console, summary)
-            console.print(f"dry run: wrote {written} .eml files to {dry_run}")
+            console.print(f"dry run: wrote {written} .eml files to {dry_run}", markup=False)
             return
         if not offline:
             _domain_gate(config, force, err)
@@ -216,7 +226,7 @@ def send(
         if unpause:
             for box in config.mailboxes:
                 if opened.unpause_mailbox(box.address):
-                    console.print(f"unpaused {box.address}")
+                    console.print(f"unpaused {box.address}", markup=False)
         if resend_unknown:
             count = opened.requeue_unknown(campaign_id, iso(now))
             console.print(f"{count} 'unknown' messages queued again")
@@ -319,7 +329,7 @@ def _progress_table(stats: Any) -> Table:
     if stats.next_send:
         table.add_row("next send", f"{stats.next_send:%Y-%m-%d %H:%M:%S} UTC")
     if stats.last:
-        table.add_row("last", stats.last)
+        table.add_row("last", Text(visible_line(stats.last)))
     table.add_row("", "Ctrl-C stops after the message in flight")
     return table
 
@@ -359,9 +369,9 @@ def _print_validation(console: Console, summary: Any) -> None:
             "those rows only"
         )
     for line in summary.examples:
-        console.print(f"  skipped {line}", markup=False)
+        console.print(f"  skipped {visible_line(line)}", markup=False)
     for line in summary.warning_examples:
-        console.print(f"  warning {line}", markup=False)
+        console.print(f"  warning {visible_line(line)}", markup=False)
 
 
 def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
@@ -385,7 +395,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
             "--resend-unknown after checking)[/yellow]"
         )
     for box, reason in stats.paused.items() if show_paused else ():
-        console.print(f"[red]paused {box}[/red]: {reason}", markup=True)
+        console.print(f"[red]paused {box}[/red]: {escape(visible_line(reason))}", markup=True)
     if stats.stopped:
         console.print("stopped; run the same command again to resume")
     elif stats.limit_reached:
@@ -414,18 +424,31 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     ours = {b.address for b in config.mailboxes}
     for box, reason in ledger.paused_mailboxes().items():
         if box in ours:
-            console.print(f"paused {box}: {reason}", markup=False)
+            console.print(f"paused {box}: {visible_line(reason)}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {retry}")
 
 
-def status(campaign: CampaignArgument, ledger: LedgerOption = None) -> None:
+def status(
+    campaign: CampaignArgument,
+    ledger: LedgerOption = None,
+    output_format: Annotated[
+        StatusFormat,
+        typer.Option("--format", help="text, or json: every number of `preflight report`."),
+    ] = StatusFormat.text,
+) -> None:
     """Sent / queued / deferred / bounced / suppressed, per mailbox.
 
-    Example: preflight status campaign.toml
+    Example: preflight status campaign.toml --format json
     """
     config, opened = _open(campaign, ledger)
+    if output_format is StatusFormat.json:
+        from preflight.report.data import gather
+
+        with opened:
+            typer.echo(json.dumps(gather(config, opened).to_json(), ensure_ascii=False, indent=2))
+        return
     with opened:
         campaign_id = opened.find_campaign(config.name)
         if campaign_id is None:
@@ -471,9 +494,10 @@ def demo(
     )
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
-    console.print(f"ledger: {result.ledger}")
+    console.print(f"ledger: {result.ledger}", markup=False)
     console.print(
-        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}"
+        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}",
+        markup=False,
     )
 
 

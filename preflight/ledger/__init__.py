@@ -17,6 +17,7 @@ from preflight.ledger.backend import Database, open_database
 from preflight.ledger.bounces import BouncesMixin
 from preflight.ledger.leases import LeasesMixin
 from preflight.ledger.messages import MessagesMixin
+from preflight.ledger.report import ReportMixin
 from preflight.ledger.suppression import SuppressionMixin
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -37,7 +38,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin):
+class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin):
     """An open ledger. Use as a context manager or call :meth:`close`.
 
     ``location`` is a file path (SQLite) or a ``postgresql://`` URL; None means the
@@ -46,12 +47,15 @@ class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin):
 
     db: Database
 
-    def __init__(self, location: str | Path | None = None) -> None:
+    def __init__(
+        self, location: str | Path | None = None, *, busy_seconds: float = 30.0
+    ) -> None:
         resolved = _location.resolve(location)
+        self.busy_seconds = busy_seconds
         # Where it is, password included when the URL has one: for a second connection,
         # never for display (``where`` is that).
         self.location = resolved
-        self.db = open_database(resolved)
+        self.db = open_database(resolved, busy_seconds=busy_seconds)
         # For SQLite, the file; for PostgreSQL, None (see ``where``).
         self.path: Path | None = resolved if isinstance(resolved, Path) else None
         # What output and errors may show: the path, or the URL without its password.
@@ -77,7 +81,7 @@ class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin):
 
     def open_another(self) -> Ledger:
         """A second connection to the same ledger (the lease heartbeat's, in its thread)."""
-        return type(self)(self.location)
+        return type(self)(self.location, busy_seconds=self.busy_seconds)
 
     def _migrate(self) -> None:
         scripts = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))

@@ -10,6 +10,7 @@ one :class:`~preflight.errors.LedgerError` line that names the ledger (password 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from preflight.errors import LedgerError
+from preflight.ledger.guard import ledger_error
 from preflight.ledger.location import redact, secret_of
 
 # Advisory-lock keys (any 64-bit numbers unique to preflight): one writer at a time, and
@@ -75,24 +77,43 @@ class SqliteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 30.0) -> None:
         self.path = path
         self.where = str(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(path)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves so that a state change
             # is on disk before the next network step (crash safety).
-            self.raw = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.raw = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
             self.raw.row_factory = sqlite3.Row
             self.raw.execute("PRAGMA journal_mode=WAL")
             self.raw.execute("PRAGMA synchronous=NORMAL")
             self.raw.execute("PRAGMA foreign_keys=ON")
-            self.raw.execute("PRAGMA busy_timeout=30000")
-        except (sqlite3.Error, OSError) as error:
-            raise LedgerError(f"cannot open the ledger: {one_line(error)}", file=path) from None
+            self.raw.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+            self._check_integrity()
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"cannot open the ledger: {error}", file=path) from None
+        except OSError as error:
+            raise LedgerError(
+                f"cannot create the ledger: {error.strerror or error}", file=path
+            ) from None
 
-    def _fail(self, error: BaseException) -> LedgerError:
-        return LedgerError(f"ledger error: {one_line(error)}", file=self.path)
+    def _check_integrity(self) -> None:
+        """Every command may write: a damaged ledger stops it before it adds to the damage
+        (``quick_check``: the structural checks of integrity_check, without the slow index
+        comparison)."""
+        problems = [row[0] for row in self.raw.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            self.raw.close()
+            raise LedgerError(
+                f"the ledger fails SQLite's integrity check ({problems[0]}): restore it from a "
+                "backup, or recover it with `sqlite3 FILE .recover`; preflight does not write "
+                "to a damaged ledger",
+                file=self.path,
+            )
+
+    def _fail(self, error: sqlite3.Error) -> LedgerError:
+        return ledger_error(error, self.path)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         try:
@@ -516,12 +537,31 @@ class PostgresDatabase:
         return bool(self.execute("SELECT 1").fetchone()[0] == 1)
 
 
-def open_database(location: str | Path) -> SqliteDatabase | PostgresDatabase:
+def open_database(
+    location: str | Path, *, busy_seconds: float = 30.0
+) -> SqliteDatabase | PostgresDatabase:
     from preflight.ledger.location import is_url
 
     if is_url(location):
         return PostgresDatabase(str(location))
-    return SqliteDatabase(Path(location))
+    return SqliteDatabase(Path(location), busy_seconds)
+
+
+def _private_file(path: Path) -> None:
+    """The ledger holds recipients' addresses and replies: 0600 in a 0700 folder.
+
+    Folders preflight creates are 0700; a new ledger file is created 0600 before SQLite
+    opens it (its -wal and -shm files take the same mode); an existing ledger readable by
+    others is tightened.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        mode = path.stat().st_mode
+        if mode & 0o077 and path.is_file():
+            with contextlib.suppress(PermissionError):
+                path.chmod(0o600)
 
 
 __all__ = ["Database", "PostgresDatabase", "SqliteDatabase", "one_line", "open_database"]

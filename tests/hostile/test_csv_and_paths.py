@@ -41,7 +41,23 @@ def test_safe_csv_cell_never_starts_a_formula(value: str) -> None:
     assert not safe.startswith(FORMULA_STARTS)
     # Nothing is lost: the original follows the neutralizing quote, or is untouched.
     assert safe in (value, "'" + value)
-    assert (safe != value) == value.startswith(FORMULA_STARTS)
+    assert (safe != value) == _formula_like(value)
+
+
+def _formula_like(value: str) -> bool:
+    """What a spreadsheet sees: leading whitespace and invisible characters skipped, the
+    first remaining character folded (NFKC) — or a formula start right at the front."""
+    if value.startswith(FORMULA_STARTS):
+        return True
+    import unicodedata
+
+    for index, char in enumerate(value):
+        if index >= 1000:
+            return True
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(FORMULA_STARTS)
+    return False
 
 
 @pytest.mark.parametrize("cell", HOSTILE_CELLS)

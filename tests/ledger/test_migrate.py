@@ -109,3 +109,22 @@ def test_migrate_refuses_a_target_with_another_history(
                                   "--to", postgres_url])
     assert missing.exit_code == 2 and "--from: no ledger at" in missing.stderr
     assert not (tmp_path / "typo.db").exists()
+
+
+async def test_the_report_reads_the_same_numbers_from_both_backends(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The report's grouped SQL (windows, ROUND, booleans) on a copy of the same history."""
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from preflight.campaign_config import load_campaign
+    from preflight.ledger.copy import copy_ledger
+    from preflight.report.data import gather
+
+    source = await personal_history(tmp_path)
+    copy_ledger(source, postgres_url)
+    config = load_campaign(tmp_path / "campaign.toml")
+    now = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+    with Ledger(source) as mine, Ledger(postgres_url) as team:
+        assert asdict(gather(config, team, now=now)) == asdict(gather(config, mine, now=now))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -45,8 +46,13 @@ def test_values_never_create_headers(tmp_path_factory, value: str) -> None:  # t
         message = build_message(rendered, from_addr="a@b.example", to_addr="c@d.example")
     except HeaderInjectionError as error:
         assert error.field in {"Subject", "Reply-To"}
-        # Refused only for a real line break or an encoded word that decodes to one.
-        assert len(f"x{value}x".splitlines()) > 1 or "=?" in value
+        # Refused only for a line break, an encoded word, a control character, or a name
+        # that holds an address (or angle brackets).
+        assert (
+            len(f"x{value}x".splitlines()) > 1
+            or "=?" in value
+            or re.search("[\x00-\x1f\x7f-\x9f@<>]", value)
+        )
         return
     except InputError as error:
         # A display name the address parser cannot read: our one-line error, not a crash.
@@ -56,3 +62,5 @@ def test_values_never_create_headers(tmp_path_factory, value: str) -> None:  # t
     assert [name for name in parsed if name not in EXPECTED_HEADERS] == []
     assert len(parsed.get_all("Subject")) == 1
     assert "bcc" not in {k.lower() for k in parsed}
+    # The Reply-To holds exactly one address, whatever the name was.
+    assert [a.addr_spec for a in parsed["Reply-To"].addresses] == ["r@b.example"]

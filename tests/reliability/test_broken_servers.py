@@ -272,7 +272,10 @@ async def test_wrong_password_stops_the_mailbox_after_one_login(
     ledger_at: str,
 ) -> None:
     monkeypatch.setenv("PREFLIGHT_TEST_SMTP_PASSWORD", "not-the-password")
-    extra = 'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"\n'
+    extra = (
+        'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"\n'
+        "allow_plaintext_auth = true\n"
+    )
     async with Sink(auth=("li.wei", "the-password")) as sink:
         path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, sink.port, extra=extra)])
         stats, _ = await run_campaign(path, ledger_at)
@@ -327,7 +330,10 @@ async def test_missing_starttls_stops_the_mailbox_before_the_password_is_sent(
     ledger_at: str,
 ) -> None:
     monkeypatch.setenv("PREFLIGHT_TEST_SMTP_PASSWORD", "the-password")
-    extra = 'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"\n'
+    extra = (
+        'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"\n'
+        "allow_plaintext_auth = true\n"
+    )
     async with Sink(auth=("li.wei", "the-password")) as sink:  # no TLS offered at all
         box = mailbox_toml(BOX, sink.port, extra=extra).replace('"none"', '"starttls"')
         path = campaign_dir(sample_rows(2), [box])

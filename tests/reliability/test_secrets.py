@@ -69,7 +69,7 @@ def test_password_appears_in_no_output_ledger_log_or_message(tmp_path: Path) -> 
     (tmp_path / "fast.toml").write_text(FAST_PLAN, encoding="utf-8")
     (tmp_path / "t.j2").write_text(TEMPLATE, encoding="utf-8")
     write_recipients(tmp_path / "r.csv", sample_rows(5))
-    extra = f'username = "{USER}"\npassword_env = "{VARIABLE}"\n'
+    extra = f'username = "{USER}"\npassword_env = "{VARIABLE}"\nallow_plaintext_auth = true\n'
     outputs: list[tuple[str, str, str]] = []
 
     def run(*args: str, password_value: str = password) -> subprocess.CompletedProcess[str]:

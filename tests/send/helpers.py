@@ -10,7 +10,7 @@ from pathlib import Path
 
 from preflight.campaign import CampaignRun, RunStats
 from preflight.campaign_config import load_campaign
-from preflight.clock import LoopClock
+from preflight.clock import Clock, LoopClock
 from preflight.ledger import Ledger
 from preflight.prepare import BuiltMessages, Validation, prepare_campaign
 from preflight.templates import load_template
@@ -91,7 +91,7 @@ async def run_campaign(
     limit: int | None = None,
     stop: asyncio.Event | None = None,
     on_progress: Callable[[RunStats], None] | None = None,
-    clock: LoopClock | None = None,
+    clock: Clock | None = None,
     seed: int = 1,
 ) -> tuple[RunStats, Validation]:
     config = load_campaign(campaign)

@@ -110,7 +110,9 @@ def test_missing_password_variable_is_a_clear_error(
     ledger_at: str,
 ) -> None:
     monkeypatch.delenv("PREFLIGHT_NO_SUCH_PASSWORD", raising=False)
-    extra = 'username = "li"\npassword_env = "PREFLIGHT_NO_SUCH_PASSWORD"'
+    extra = (
+        'username = "li"\npassword_env = "PREFLIGHT_NO_SUCH_PASSWORD"\nallow_plaintext_auth = true'
+    )
     path = campaign_dir(sample_rows(1), [mailbox_toml(BOX, sink.port, extra=extra)])
     code, _, err = invoke("send", str(path), "--ledger", ledger_at, "--yes")
     assert code == 1

@@ -120,7 +120,10 @@ async def test_missing_password_variable_stops_before_anything_is_sent(
     ledger_at: str,
 ) -> None:
     monkeypatch.delenv("PREFLIGHT_TEST_SMTP_PASSWORD", raising=False)
-    extra = 'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"'
+    extra = (
+        'username = "li.wei"\npassword_env = "PREFLIGHT_TEST_SMTP_PASSWORD"\n'
+        "allow_plaintext_auth = true"
+    )
     async with Sink() as sink:
         path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port, extra=extra)])
         with pytest.raises(MailboxError, match="PREFLIGHT_TEST_SMTP_PASSWORD") as caught:
