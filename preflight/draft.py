@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.errors
 import email.message
+import math
 import os
 import re
 import stat
@@ -24,7 +25,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preflight.errors import DraftError
+from preflight.lint.charsets import looks_misdecoded, mail_codec, sniff_html
 from preflight.lint.htmlview import HtmlView, analyse_html
+from preflight.lint.language import identify, scripts_present
+from preflight.lint.quotes import split_quoted
 from preflight.lint.text import CJK_RE, words
 
 # Bounds that keep parsing linear and small whatever the input is.
@@ -33,8 +37,31 @@ MAX_MIME_PARTS = 500  # MIME parts looked at; any beyond are ignored
 MAX_MIME_DEPTH = 20  # multipart nesting followed
 MAX_TEXT_CHARS = 1_000_000  # plain text analysed
 MAX_HEADER_CHARS = 10_000  # one decoded header value
+# The stdlib parser costs a few microseconds per line and more per header line and MIME part,
+# so a draft under the size limit built of millions of short lines (15 million "X:" headers in
+# 45 MB) would take a minute and gigabytes. These are refused before parsing, counted in C.
+MAX_LINES = 2_000_000  # a 64 MB draft of base64 attachments has under 900,000
+MAX_HEADER_LINES = 100_000  # lines shaped like a header field, in all header blocks
+MAX_BOUNDARY_LINES = 50_000  # lines starting with "--" (MIME boundaries)
+
+# Characters per word of business Chinese: jieba segments the Chinese drafts of the expert set
+# (../shared/corpora/cold-drafts) at 1.88; dictionaries of running text give 1.6 to 1.9. An
+# estimate instead of jieba itself: its dictionary costs 1.4 s to load in every process.
+CHINESE_CHARS_PER_WORD = 1.8
 
 _WS_RE = re.compile(r"[ \t\r\n]")
+_WEB_RE = re.compile(r"^(?:https?://|www\.)", re.I)
+
+
+def _link_key(href: str) -> str | None:
+    """A web link's identity for counting: scheme, case of the host and a final "/" aside."""
+    href = href.strip()
+    if not _WEB_RE.match(href):
+        return None
+    lowered = href.lower()
+    for prefix in ("https://", "http://"):
+        lowered = lowered.removeprefix(prefix)
+    return lowered.removeprefix("www.").rstrip("/.,;")
 
 
 @dataclass(frozen=True)
@@ -101,12 +128,49 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
     content_types: tuple[str, ...] = ()  # of every leaf part, in order
     mime_problems: list[str] = field(default_factory=list)
+    broken_mime: list[str] = field(default_factory=list)  # structure that does not parse
     personalization: Personalization | None = None
+    quoted_lines: int = 0  # lines of the text part quoting another message (not linted)
+    # Set by the send path for a campaign's follow-up step: like a reply, not a first contact.
+    follow_up: bool = False
 
     # -- derived views -------------------------------------------------------------------
     @property
     def is_template(self) -> bool:
         return self.personalization is not None
+
+    @property
+    def is_reply(self) -> bool:
+        """Threaded under an earlier message (In-Reply-To or References)."""
+        return "in-reply-to" in self.headers or "references" in self.headers
+
+    def is_first_contact(self, configured: bool = True) -> bool:
+        """A cold first mail: configured so, and neither a reply nor a follow-up step."""
+        return configured and not self.is_reply and not self.follow_up
+
+    @cached_property
+    def language(self) -> str:
+        """Language of the words a reader sees (see :mod:`preflight.lint.language`)."""
+        return identify(self.body)
+
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        """Languages of the plain-text and the HTML part (each identified once, cached), and
+        of any Han, Cyrillic or Arabic text they contain."""
+        found = {self.language}
+        if self.has_text and self.html_view and self.html_view.visible_text:
+            found.add(identify(self.html_view.visible_text))
+        return frozenset(found) | scripts_present(self.all_text[:20_000])
+
+    @cached_property
+    def unique_web_links(self) -> list[Link]:
+        """Web links, the same target in the text and HTML twins counted once."""
+        seen: dict[str, Link] = {}
+        for link in self.links:
+            key = _link_key(link.href)
+            if key is not None and key not in seen:
+                seen[key] = link
+        return list(seen.values())
 
     @property
     def has_text(self) -> bool:
@@ -159,9 +223,12 @@ class Draft:
     @cached_property
     def word_count(self) -> int:
         body = self.body
-        # CJK has no spaces: count each ideograph as a word, which is roughly how readers read.
-        cjk = 0 if body.isascii() else len(CJK_RE.findall(body))
-        return len(self.body_words) + cjk
+        if body.isascii():
+            return len(self.body_words)
+        # Chinese has no spaces: words are estimated from the characters (CHINESE_CHARS_PER_WORD).
+        cjk = len(CJK_RE.findall(body))
+        latin = sum(1 for w in self.body_words if not CJK_RE.match(w))
+        return latin + math.ceil(cjk / CHINESE_CHARS_PER_WORD)
 
     @property
     def from_domain(self) -> str:
@@ -182,8 +249,11 @@ class Draft:
         msg: email.message.Message,
         source: str,
         personalization: Personalization | None = None,
+        *,
+        follow_up: bool = False,
     ) -> Draft:
-        draft = cls(source=source, personalization=personalization)
+        """``follow_up``: a campaign's later step, linted as a reply (not a first contact)."""
+        draft = cls(source=source, personalization=personalization, follow_up=follow_up)
         try:
             _read_headers(draft, msg)
             _read_body(draft, msg)
@@ -212,6 +282,7 @@ def read_draft(path: str | Path) -> Draft:
         raise DraftError("the file is empty", file=path)
     if data.startswith(b"From ") and b"\n" in data:
         data = data.split(b"\n", 1)[1]  # an mbox separator line is not a header
+    _check_shape(data, path)
     try:
         msg = email.message_from_bytes(data)
     except RecursionError:  # the stdlib parser recurses once per nested multipart
@@ -225,6 +296,30 @@ def _too_big(path: Path) -> DraftError:
     return DraftError(
         f"larger than {MAX_DRAFT_BYTES // (1024 * 1024)} MB: not a draft to send", file=path
     )
+
+
+_HEADER_LINE_RE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}:", re.M)
+
+
+def _check_shape(data: bytes, path: Path) -> None:
+    """Refuse shapes that would make the stdlib parser run away (see ``MAX_LINES``)."""
+    lines = data.count(b"\n")
+    if lines > MAX_LINES:
+        raise DraftError(f"{lines:,} lines: over the limit of {MAX_LINES:,} for a draft", file=path)
+    # A colon count is an upper bound of header lines; only past the cap count them properly
+    # (subn counts without keeping the matches).
+    if data.count(b":") > MAX_HEADER_LINES:
+        headers = _HEADER_LINE_RE.subn(b"", data)[1]
+        if headers > MAX_HEADER_LINES:
+            raise DraftError(
+                f"{headers:,} header-like lines: over the limit of {MAX_HEADER_LINES:,}", file=path
+            )
+    boundaries = data.count(b"\n--")
+    if boundaries > MAX_BOUNDARY_LINES:
+        raise DraftError(
+            f"{boundaries:,} MIME boundary lines: over the limit of {MAX_BOUNDARY_LINES:,}",
+            file=path,
+        )
 
 
 def _is_special(fh: BinaryIO) -> bool:
@@ -243,27 +338,24 @@ def decode_header_value(value: object) -> str:
     text = str(value)[:MAX_HEADER_CHARS]
     if "=?" in text:
         try:
-            text = str(make_header(decode_header(text)))
+            chunks = decode_header(text)
+            if all(mail_codec(charset) for _, charset in chunks if charset):
+                text = str(make_header(chunks))
+            else:  # punycode and the like are no mail charset: never decode with them
+                text = _decode_words_leniently(chunks)
         except (LookupError, ValueError, email.errors.MessageError):
-            text = _decode_words_leniently(text)
+            text = _decode_words_leniently(decode_header(text))
     return text.replace("\r", "").replace("\n", " ")
 
 
-def _decode_words_leniently(text: str) -> str:
+def _decode_words_leniently(chunks: list[tuple[bytes | str, str | None]]) -> str:
     parts = []
-    for chunk, charset in decode_header(text):
+    for chunk, charset in chunks:
         if isinstance(chunk, bytes):
-            parts.append(_decode_bytes(chunk, charset))
+            parts.append(chunk.decode(mail_codec(charset) or "latin-1", errors="replace"))
         else:
             parts.append(chunk)
     return "".join(parts)
-
-
-def _decode_bytes(data: bytes, charset: str | None) -> str:
-    try:
-        return data.decode(charset or "latin-1", errors="replace")
-    except (LookupError, ValueError):  # a charset name with NUL or non-ASCII is ValueError
-        return data.decode("latin-1", errors="replace")
 
 
 def _read_headers(draft: Draft, msg: email.message.Message) -> None:
@@ -344,10 +436,13 @@ def _read_body(draft: Draft, msg: email.message.Message) -> None:
         else:
             texts.append(_part_text(part, draft))
     draft.content_types = tuple(content_types)
+    draft.broken_mime = _broken_structure(msg)
     draft.text = "\n".join(texts)[:MAX_TEXT_CHARS]
+    if _looks_like_reply(draft):  # elsewhere ">" lines would be a place to hide words
+        draft.text, draft.quoted_lines = split_quoted(draft.text)
     if html_parts:
         draft.html = "\n".join(html_parts)
-        view = analyse_html(draft.html)
+        view = analyse_html(draft.html, reply=_looks_like_reply(draft))
         draft.html_view = view
         for href, text in view.links:
             draft.links.append(Link(href=href, text=text, part="html"))
@@ -381,18 +476,76 @@ def _read_body(draft: Draft, msg: email.message.Message) -> None:
 _TEXT_URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
+# "RE:", "AW:" (de), "RV:" (es), "TR:" (fr), "R:" (it), "回复:" and forwards in our languages.
+REPLY_PREFIX = re.compile(
+    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|rv|tr|enc|ynt|ilt|رد|回复|答复|转发)\s*(?:\[\d+\])?\s*[:：]",
+    re.I,
+)
+
+
+def _looks_like_reply(draft: Draft) -> bool:
+    return draft.is_reply or draft.follow_up or bool(REPLY_PREFIX.match(draft.subject))
+
+
 def _part_text(part: email.message.Message, draft: Draft) -> str:
     raw = part.get_payload(decode=True)
     if raw is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    charset = part.get_content_charset() or "us-ascii"
-    try:
-        text = raw.decode(charset, errors="replace")
-    except LookupError:
+    charset = part.get_content_charset()
+    codec = mail_codec(charset)
+    if codec is None:
         draft.mime_problems.append(f"unknown charset {charset!r}")
-        text = raw.decode("latin-1", errors="replace")
+        text = None
+    else:
+        text = raw.decode(codec, errors="replace")
+    if part.get_content_type() == "text/html" and (text is None or looks_misdecoded(text)):
+        sniffed, used = sniff_html(raw, codec)
+        if text is not None and used and used != codec:
+            draft.mime_problems.append(f"HTML declared as {charset!r} but written in {used}")
+        text = sniffed
+    elif text is None:
+        text = raw.decode("latin-1")
     return text.replace("\r\n", "\n")
+
+
+# What the stdlib parser records when the structure does not hold, in words a sender knows.
+_STRUCTURE_DEFECTS = {
+    email.errors.StartBoundaryNotFoundDefect: "the multipart boundary never starts a part",
+    email.errors.CloseBoundaryNotFoundDefect: "the closing multipart boundary is missing",
+    email.errors.NoBoundaryInMultipartDefect: "a multipart part declares no boundary",
+    email.errors.MultipartInvariantViolationDefect: "a multipart part has no parts",
+    email.errors.InvalidMultipartContentTransferEncodingDefect: (
+        "a multipart part declares a content transfer encoding"
+    ),
+    email.errors.InvalidBase64CharactersDefect: "base64 text with characters outside base64",
+    email.errors.InvalidBase64PaddingDefect: "base64 text with wrong padding",
+    email.errors.InvalidBase64LengthDefect: "base64 text cut off mid-character",
+}
+
+
+def _broken_structure(msg: email.message.Message) -> list[str]:
+    """Every kind of broken MIME structure, once each, in the order first seen.
+
+    Called after the text parts were decoded: decoding is what records base64 defects.
+    """
+    found: list[str] = []
+    stack: list[tuple[email.message.Message, int]] = [(msg, 0)]
+    seen = 0
+    while stack and seen < MAX_MIME_PARTS:
+        part, depth = stack.pop()
+        seen += 1
+        boundary = part.get_boundary() if part.get_content_maintype() == "multipart" else None
+        if boundary and boundary.startswith('"'):
+            found.append("the boundary's opening quote is never closed")
+        for defect in part.defects:
+            what = _STRUCTURE_DEFECTS.get(type(defect))
+            if what:
+                found.append(what)
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list) and depth < MAX_MIME_DEPTH:
+            stack.extend((child, depth + 1) for child in reversed(payload))
+    return list(dict.fromkeys(found))
 
 
 def _decoded_size(part: email.message.Message) -> int:

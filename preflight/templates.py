@@ -85,6 +85,7 @@ from markupsafe import Markup, soft_str
 from preflight.draft import Personalization
 from preflight.errors import HeaderInjectionError, InputError, TemplateError
 from preflight.message import has_line_break
+from preflight.plaintext import plain_text_twin
 
 HTML_MARKER = "--- html ---"
 REQUIRED_HEADERS = ("Subject",)
@@ -737,6 +738,9 @@ class Template:
         addresses = _structured_addresses(rendered_headers, self)
         text = self._render_part(self.text, values).strip("\n") + "\n"
         html = self._render_part(self.html, values) if self.html is not None else None
+        if html is not None and not text.strip():
+            # An HTML-only template still goes out as multipart/alternative.
+            text = plain_text_twin(html)
         return RenderedMessage(
             subject=rendered_headers.pop("Subject"),
             text=text,

@@ -130,10 +130,13 @@ class HtmlView:
     visible_started: bool = False  # set by the walk once visible text has been seen
     unbalanced_tags: tuple[str, ...] = ()
     truncated: bool = False
+    quoted: int = 0  # quoted blocks of another message left out (blockquote, Gmail, Outlook)
+    quotes_allowed: bool = False  # only a reply may quote: elsewhere a "quote" hides words
 
 
-def analyse_html(html: str) -> HtmlView:
-    view = HtmlView(truncated=len(html) > MAX_HTML_CHARS)
+def analyse_html(html: str, *, reply: bool = False) -> HtmlView:
+    """What ``html`` shows; a ``reply``'s quoted blocks are left out (counted in ``quoted``)."""
+    view = HtmlView(truncated=len(html) > MAX_HTML_CHARS, quotes_allowed=reply)
     html = _CONTROL_RE.sub("", html[:MAX_HTML_CHARS])
     _scan_source(html, view)
     # lxml refuses a str that still declares its byte encoding; the str is decoded already.
@@ -205,6 +208,13 @@ def _walk(root: Any, view: HtmlView) -> None:
             continue
         items = element.items()  # a plain list; [] for most elements, and cheap then
         attrs: dict[str, str] = dict(items) if items else {}
+        if view.quotes_allowed and attrs and _is_quote(name, attrs):
+            # The other person's message: not ours to lint. Outlook's reply header starts
+            # the quoted rest of the document, so the walk ends there.
+            view.quoted += 1
+            if attrs.get("id") == "divRplyFwdMsg":
+                break
+            continue
         if name == "a" and attrs.get("href"):
             view.links.append(
                 (attrs["href"].strip(), " ".join("".join(element.itertext()).split()))
@@ -239,6 +249,19 @@ def _walk(root: Any, view: HtmlView) -> None:
     view.low_contrast_text = _squeeze(" ".join(low_contrast))
 
 
+_QUOTE_CLASSES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote")
+
+
+def _is_quote(name: str, attrs: Mapping[str, str]) -> bool:
+    """Gmail, Thunderbird, Yahoo and Proton quote containers; Outlook's reply header."""
+    if attrs.get("id") in ("divRplyFwdMsg", "appendonsend"):
+        return True
+    if name == "blockquote" and attrs.get("type") == "cite":  # Apple Mail, Thunderbird
+        return True
+    classes = attrs.get("class")
+    return bool(classes) and any(quote in str(classes) for quote in _QUOTE_CLASSES)
+
+
 def _emit(
     text: str,
     style: _Style,
@@ -249,10 +272,7 @@ def _emit(
 ) -> None:
     _, _, size, is_hidden, is_low = style
     if is_hidden:
-        if (
-            not view.visible_started
-            and len(view.preheader_text) + len(text) <= MAX_PREHEADER_CHARS
-        ):
+        if not view.visible_started and len(view.preheader_text) + len(text) <= MAX_PREHEADER_CHARS:
             view.preheader_text += text
         else:
             hidden.append(text)

@@ -37,10 +37,11 @@ class PhraseList:
         self._anchored: list[tuple[str, str, float]] = []  # (anchor word, phrase, weight)
         self._cjk: list[tuple[str, float]] = []
         for phrase, weight in self.weights.items():
-            if CJK_RE.search(phrase):
+            if CJK_RE.search(phrase):  # no spaces between words: a substring match
                 self._cjk.append((phrase, weight))
             else:
                 anchor = max(_TOKEN_RE.findall(phrase) or [phrase], key=len)
+                # A token "mixes" scripts only inside CJK runs, which never get here.
                 self._anchored.append((anchor, phrase, weight))
 
     def find(self, text: str) -> list[PhraseHit]:
@@ -72,12 +73,12 @@ class PhraseList:
         return found
 
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_TOKEN_RE = re.compile(r"[^\W_]+")  # words of any script (Cyrillic, Arabic, accented Latin)
 
 
 @lru_cache(maxsize=8)
 def _indexed(text: str) -> tuple[str, frozenset[str]]:
-    """Normalised text and its set of ASCII words (cached: several lists search one text)."""
+    """Normalised text and its set of words (cached: several lists search one text)."""
     norm = normalise(text)
     return norm, frozenset(_TOKEN_RE.findall(norm))
 
@@ -93,12 +94,26 @@ def normalise(text: str) -> str:
 
 
 @cache
+def phrase_files(kind: str, languages: frozenset[str]) -> tuple[str, ...]:
+    """The ``{kind}_{language}.txt`` lists for these languages, English always included.
+
+    English is in every list set: exporters and buyers mix it into mail in any language.
+    """
+    wanted = sorted(languages | {"en"})
+    return tuple(
+        f"{kind}_{language}.txt"
+        for language in wanted
+        if data_file(f"{kind}_{language}.txt").exists()
+    )
+
+
+@cache
 def phrase_list(*names: str) -> PhraseList:
     """Load and merge weighted phrase files from ``preflight/lint/data``."""
     entries: dict[str, float] = {}
     for name in names:
         for number, raw in enumerate(data_file(name).read_text("utf-8").splitlines(), 1):
-            line = raw.split("#", 1)[0].strip()
+            line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
             if not line:
                 continue
             weight, _, phrase = line.partition(" ")
@@ -201,37 +216,6 @@ def registered_domain(host: str) -> str:
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "gen"})
 
 
-_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
-
-
-@lru_cache(maxsize=50_000)
-def syllables(word: str) -> int:
-    """Vowel groups, less a silent final "e": within a syllable or so of a dictionary."""
-    count = len(_VOWEL_GROUPS.findall(word))
-    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
-        count -= 1
-    return max(count, 1)
-
-
-_SENTENCE_END = re.compile(r"[.!?。！？]+(?:\s|$)")
-
-
-def reading_ease(text: str) -> float | None:
-    """Flesch reading ease (higher is easier), None for text too short to judge.
-
-    The textstat formula, computed here: textstat 0.7's English syllable count loads NLTK's
-    cmudict, downloading it on first use (a linter must never touch the network), and
-    importing it costs a third of a second per run.
-    """
-    text = text[:800]  # enough to judge (about 130 words), and bounded
-    word_list = [w.lower() for w in words(text)]
-    if len(word_list) < 10:
-        return None
-    sentences = max(len(_SENTENCE_END.findall(text)), 1)
-    total = sum(syllables(w) for w in word_list)
-    return 206.835 - 1.015 * len(word_list) / sentences - 84.6 * total / len(word_list)
-
-
 class Keyed:
     """Regexes each guarded by a literal that must occur first (in lower-case text).
 
@@ -250,3 +234,100 @@ class Keyed:
                 if match and (best is None or match.start() < best.start()):
                     best = match
         return best
+
+
+@cache
+def language_patterns(name: str) -> dict[str, tuple[str, ...]]:
+    """A ``LANG REGEX  # source`` data file: the patterns of each language code."""
+    found: dict[str, list[str]] = {}
+    for number, raw in enumerate(data_file(name).read_text("utf-8").splitlines(), 1):
+        line = re.split(r"\s+#\s", raw, maxsplit=1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        language, _, pattern = line.partition(" ")
+        try:
+            re.compile(pattern)
+        except re.error as exc:  # a shipped data file is broken: a bug, say where
+            raise ValueError(f"{name}:{number}: {exc}") from exc
+        found.setdefault(language, []).append(pattern.strip())
+    return {language: tuple(patterns) for language, patterns in found.items()}
+
+
+@cache
+def any_language_regex(name: str, flags: int = 0) -> re.Pattern[str]:
+    """One regex matching any pattern of any language in a ``LANG REGEX`` data file."""
+    patterns = [p for group in language_patterns(name).values() for p in group]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+_LITERAL = re.compile(r"[^\W\d_][\w' ]{2,}")
+_GROUP_OF_LITERALS = re.compile(r"\(\?:((?:[\w' ]+\|)*[\w' ]+)\)")
+
+
+def _guards(pattern: str) -> tuple[str, ...] | None:
+    """Literals one of which must occur (lower-cased) for ``pattern`` to match, if it has any.
+
+    A pattern that starts with a word ("unsubscri", "no longer ...") or with a group of plain
+    alternatives ("(?:reply|respond)...") can only match where one of them occurs; ``in`` on
+    a string is C code, so most patterns are skipped on most drafts without running them.
+    A pattern with a top-level "|" gets no guard (its other branches start elsewhere).
+    """
+    if _has_top_level_bar(pattern):
+        return None
+    group = _GROUP_OF_LITERALS.match(pattern)
+    if group and pattern[group.end() : group.end() + 1] not in ("?", "*", "{"):
+        return tuple(alt.lower() for alt in group.group(1).split("|"))
+    literal = _LITERAL.match(pattern)
+    if literal and pattern[literal.end() : literal.end() + 1] not in ("?", "*", "{"):
+        return (literal.group(0).lower(),)
+    return None
+
+
+def _has_top_level_bar(pattern: str) -> bool:
+    depth, escaped = 0, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+class GuardedPatterns:
+    """Regexes tried one by one, each only when one of its guard literals occurs."""
+
+    def __init__(self, patterns: list[str], flags: int) -> None:
+        self._patterns = [(_guards(p), re.compile(p, flags)) for p in patterns]
+
+    def search(self, text: str, lower: str) -> re.Match[str] | None:
+        """First pattern that matches ``text`` (``lower`` is ``text.lower()``)."""
+        for guards, regex in self._patterns:
+            if guards is not None and not any(g in lower for g in guards):
+                continue
+            if match := regex.search(text):
+                return match
+        return None
+
+
+@cache
+def language_matcher(name: str, languages: frozenset[str], flags: int = 0) -> GuardedPatterns:
+    """The patterns of these languages and English in a ``LANG REGEX`` data file."""
+    table = language_patterns(name)
+    return GuardedPatterns(
+        [p for lang in sorted(languages | {"en"}) for p in table.get(lang, ())], flags
+    )
+
+
+def opens_like_letter(body: str) -> bool:
+    """Does the body open with a salutation ("Dear Anna,", "Sehr geehrte", "您好")?"""
+    for line in body[:2000].split("\n"):
+        line = line.strip()
+        if line:
+            return bool(any_language_regex("salutations.txt", re.IGNORECASE).match(line))
+    return False

@@ -25,6 +25,7 @@ from pathlib import Path
 from preflight.bounces.reader import classify_message
 from preflight.draft import Draft, read_draft
 from preflight.errors import PreflightError
+from preflight.lint.charsets import sniff_html
 from preflight.lint.linter import lint_draft
 from preflight.lint.settings import LintSettings
 from preflight.templates import load_template
@@ -32,6 +33,24 @@ from preflight.templates import load_template
 _SETTINGS = LintSettings()
 _SCRATCH = Path(tempfile.mkdtemp(prefix="preflight-fuzz-"))
 atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+
+
+def _warm_up() -> None:
+    """Load what the linter loads lazily (the language model, textstat, bs4) before fuzzing.
+
+    Otherwise the first inputs pay a second or more of one-time loading out of the fuzzer's
+    short time budget, on a shared machine most of it.
+    """
+    words = "Wir liefern Ventilgehäuse aus Edelstahl in drei Wochen nach Schweden. " * 10
+    message = email.message_from_string(
+        "From: a <a@b.example>\nSubject: x\nContent-Type: text/html; charset=utf-8\n\n"
+        f"<p>{words}</p>\n"
+    )
+    lint_draft(Draft.from_message(message, "warm-up"), _SETTINGS)
+    sniff_html(b"<p>\xff\xfe caf\xe9</p>", "utf-8")
+
+
+_warm_up()
 
 
 def eml(data: bytes) -> None:

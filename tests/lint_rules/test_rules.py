@@ -96,6 +96,28 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("TXT113", {"text": body(PROSE + " $$$ Save Big $$$")}),
+    (
+        "TXT114",
+        {
+            "text": body(
+                "WE CAST STAINLESS VALVE BODIES FOR PUMP MAKERS IN GERMANY AND POLAND AND SHIP "
+                "TO SWEDEN WITHIN THREE WEEKS. OUR FOUNDRY HAS WORKED WITH EUROPEAN BUYERS FOR "
+                "TWELVE YEARS AND KEEPS DRAWINGS OF MOST COMMON SIZES ON FILE FOR YOU."
+            )
+        },
+    ),
+    (
+        "LNK211",
+        {
+            "html": html_body(
+                "".join(
+                    f'<p><a href="https://hangzhou-valves.com/p/{i}">part {i}</a></p>'
+                    for i in range(15)
+                ),
+                PROSE,
+            )
+        },
+    ),
     ("LNK201", {"html": html_body(LINKS_11, PROSE)}),
     (
         "LNK202",
@@ -227,6 +249,7 @@ FIRING: list[tuple[str, dict[str, Any]]] = [
     ("WRT703", {"personalization": Personalization(frozenset(), frozenset())}),
     ("WRT704", {"text": "Hi {{ first_name }},\n\n" + PROSE + SIGNATURE + OPT_OUT}),
     ("WRT705", {"text": "Dear Sir/Madam,\n\n" + PROSE + SIGNATURE + OPT_OUT}),
+    ("WRT706", {"text": "Hi ,\n\n" + PROSE + SIGNATURE + OPT_OUT}),
 ]
 
 # Drafts close to a rule's trigger that must not fire it.
@@ -304,7 +327,7 @@ def _lint(case: dict[str, Any]) -> set[str]:
 
 
 # Rules whose firing draft cannot be built with EmailMessage get a dedicated test below.
-TESTED_SEPARATELY = {"STR513"}
+TESTED_SEPARATELY = {"STR513", "STR514"}
 
 
 def test_every_rule_has_a_firing_case() -> None:

@@ -56,7 +56,7 @@ def _many(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _first_contact(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if options["first_contact"] and draft.attachments:
+    if draft.is_first_contact(options["first_contact"]) and draft.attachments:
         yield Hit(f"a first-contact mail with {len(draft.attachments)} attachment(s)", _WHERE)
 
 
@@ -85,7 +85,7 @@ RULES = [
         "ATT403",
         "attachment-dangerous-type",
         "Executable, script or macro attachments.",
-        4.0,
+        5.0,
         Severity.ERROR,
         "Never attach programs or macro documents; send a PDF or a link.",
         _dangerous,

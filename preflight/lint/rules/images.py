@@ -37,9 +37,16 @@ def _image_only(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _large(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    attached = {a.filename for a in draft.attachments if a.content_type.startswith("image/")}
     for img in draft.images:
         if img.size is not None and img.size > options["max_bytes"]:
-            yield Hit(f"image {img.src} is {img.size / MB:.1f} MB", Location(part="attachment"))
+            # An attached photo the buyer asked for is heavy; one shown in the body is severe.
+            inline = img.src not in attached
+            yield Hit(
+                f"{'inline' if inline else 'attached'} image {img.src} is {img.size / MB:.1f} MB",
+                Location(part="html" if inline else "attachment"),
+                scale=1.0 if inline else options["attached_scale"],
+            )
 
 
 def _remote(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -52,7 +59,7 @@ def _remote(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _first_contact(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not options["first_contact"]:
+    if not draft.is_first_contact(options["first_contact"]):
         return
     shown = _shown(draft)
     if shown:
@@ -74,7 +81,7 @@ RULES = [
         "IMG302",
         "image-only",
         "The message is images with almost no text.",
-        0.6,
+        5.0,
         Severity.ERROR,
         "Write the message as text; filters cannot read pictures.",
         _image_only,
@@ -83,12 +90,12 @@ RULES = [
     Rule(
         "IMG303",
         "image-too-large",
-        "An embedded or attached image is over 1 MB.",
-        1.0,
-        Severity.WARNING,
+        "An image over 1 MB in the body (severe) or attached.",
+        5.0,
+        Severity.ERROR,
         "Compress or resize the image below 1 MB, or leave it out.",
         _large,
-        {"max_bytes": 1 * MB},
+        {"max_bytes": 1 * MB, "attached_scale": 0.2},
     ),
     Rule(
         "IMG304",

@@ -9,7 +9,7 @@ from typing import Any
 
 from preflight.draft import Draft, Link
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import registered_domain, url_host, word_set
+from preflight.lint.text import opens_like_letter, registered_domain, url_host, word_set
 
 _WEB = re.compile(r"^(?:https?://|www\.)", re.I)
 _DOMAIN_IN_TEXT = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:[/:?#]|$)", re.I)
@@ -17,7 +17,14 @@ _AUTHORITY = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#]*)", re.I)
 
 
 def _web_links(draft: Draft) -> list[Link]:
-    return [link for link in draft.links if _WEB.match(link.href)]
+    """Web links, one per target: the text and HTML twins of a link count once."""
+    return draft.unique_web_links
+
+
+def _listed(items: list[str], limit: int = 20) -> str:
+    """Every offending item (up to ``limit``, then how many more)."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _where(link: Link) -> Location:
@@ -39,20 +46,36 @@ def _count(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _first_contact(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not options["first_contact"]:
+    if not draft.is_first_contact(options["first_contact"]):
         return
     links = _web_links(draft)
     if links:
         yield Hit(f"a first-contact mail with {len(links)} link(s)", _where(links[0]))
 
 
+def _many_first_contact(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not draft.is_first_contact(options["first_contact"]):
+        return
+    links = _web_links(draft)
+    # A letter to someone new (it opens with a salutation) with a page of links; newsletters
+    # carry as many links but are not first contacts.
+    if len(links) >= options["min_links"] and opens_like_letter(draft.body):
+        yield Hit(
+            f"a first-contact letter with {len(links)} links (a first mail needs none)",
+            _where(links[0]),
+        )
+
+
 def _shortener(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     shorteners = word_set("shorteners.txt")
-    for link in _web_links(draft):
-        host = url_host(link.href)
-        if host in shorteners or host.removeprefix("www.") in shorteners:
-            yield Hit(f"link through the URL shortener {host}", _where(link))
-            return
+    found = [
+        link
+        for link in _web_links(draft)
+        if (host := url_host(link.href)) in shorteners or host.removeprefix("www.") in shorteners
+    ]
+    if found:
+        urls = _listed([link.href[:80] for link in found])
+        yield Hit(f"{len(found)} link(s) through URL shorteners: {urls}", _where(found[0]))
 
 
 def _is_ip(host: str) -> bool:
@@ -68,11 +91,14 @@ def _is_ip(host: str) -> bool:
 
 
 def _ip_link(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for link in draft.links:
-        host = url_host(link.href)
-        if host and _is_ip(host):
-            yield Hit(f"link to a bare IP address: {host}", _where(link))
-            return
+    found = list(
+        dict.fromkeys(
+            host for link in draft.links if (host := url_host(link.href)) and _is_ip(host)
+        )
+    )
+    if found:
+        first = next(link for link in draft.links if url_host(link.href) == found[0])
+        yield Hit(f"link(s) to a bare IP address: {_listed(found)}", _where(first))
 
 
 def _text_domain(text: str) -> str | None:
@@ -83,15 +109,36 @@ def _text_domain(text: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+# Click-tracking redirects: the newsletter's tracker stands between the text and the target.
+_TRACKER = re.compile(
+    r"click|track|redirect|redir|/t/\d|[?&](?:dest)?url=|[?&]u=http|/ct\?|/go/to|/r/\d", re.I
+)
+
+
 def _mismatch(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    found: list[tuple[Link, str, str, bool]] = []
+    seen: set[tuple[str, str]] = set()
     for link in draft.links:
         shown = _text_domain(link.text)
         target = url_host(link.href)
         if not shown or not target or shown.rsplit(".", 1)[-1] in ("html", "htm", "php"):
             continue
-        if registered_domain(shown) != registered_domain(target):
-            yield Hit(f'link text shows "{shown}" but points to {target}', _where(link))
-            return
+        if registered_domain(shown) != registered_domain(target) and (shown, target) not in seen:
+            seen.add((shown, target))
+            found.append((link, shown, target, bool(_TRACKER.search(link.href))))
+    if not found:
+        return
+    listed = _listed([f'"{shown}" goes to {target}' for _, shown, target, _ in found])
+    if all(tracked for *_, tracked in found):
+        # Deceptive in shape, but the target is the sender's click tracker: still a tracked
+        # link, which a cold mail should not have, yet no phishing.
+        yield Hit(
+            f"link text shows another domain than its target (click tracking): {listed}",
+            _where(found[0][0]),
+            scale=options["tracker_scale"],
+        )
+    else:
+        yield Hit(f"link text shows another domain than its target: {listed}", _where(found[0][0]))
 
 
 def _scheme_mismatch(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -183,10 +230,20 @@ RULES = [
         {"first_contact": True},
     ),
     Rule(
+        "LNK211",
+        "link-many-first-contact",
+        "A first-contact letter with 15 or more links.",
+        5.0,
+        Severity.ERROR,
+        "Send the first mail without links; one question, and links once they reply.",
+        _many_first_contact,
+        {"first_contact": True, "min_links": 15},
+    ),
+    Rule(
         "LNK203",
         "link-shortener",
         "Links through a URL shortener.",
-        1.5,
+        5.0,
         Severity.WARNING,
         "Link to your own domain in full; shorteners hide the target.",
         _shortener,
@@ -195,7 +252,7 @@ RULES = [
         "LNK204",
         "link-ip-address",
         "Links to a bare IP address.",
-        0.9,
+        5.0,
         Severity.ERROR,
         "Link to a domain name you own.",
         _ip_link,
@@ -203,11 +260,12 @@ RULES = [
     Rule(
         "LNK205",
         "link-text-domain-mismatch",
-        "Link text shows another domain than its target.",
-        0.1,
-        Severity.WARNING,
+        "Link text shows another domain than its target (milder via a click tracker).",
+        5.0,
+        Severity.ERROR,
         "Make the visible address the one the link goes to.",
         _mismatch,
+        {"tracker_scale": 0.3},
     ),
     Rule(
         "LNK206",

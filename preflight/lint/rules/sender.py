@@ -9,39 +9,12 @@ from typing import Any
 
 from preflight.draft import Draft, address_domain
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import Keyed, money_amounts, registered_domain, word_set
+from preflight.lint.text import language_matcher, money_amounts, registered_domain, word_set
 
 _FROM = Location(part="header", header="From")
 _REPLY_TO = Location(part="header", header="Reply-To")
 _ADDRESS_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I)
-_OPT_OUT = Keyed(
-    ("unsubscri", "unsubscri"),
-    ("opt", r"opt[- ]?out"),
-    ("remove", r"\bremove\b"),
-    ("no longer", r"no longer (?:wish|want)"),
-    ("rather not", r"rather not (?:hear|receive)"),
-    ("want to", r"(?:don't|do not) want to (?:hear|receive)"),
-    ("stop", r"(?:reply|respond|write back)\b.{0,30}\bstop\b"),
-    ("no thanks", r"(?:reply|respond|write back)\b.{0,30}\bno thanks"),
-    ("not interested", r"(?:reply|respond|write back)\b.{0,30}\bnot interested"),
-    ("退订", "退订"),
-    ("取消订阅", "取消订阅"),
-)
-# Postal address shapes, each its own regex with a cheap leading character class.
-_POSTAL = (
-    re.compile(
-        r"\d{1,6}\s+(?:[A-Z][\w.'-]*\s+){1,4}(?i:street|st\.?|avenue|ave\.?|road|"
-        r"rd\.?|boulevard|blvd\.?|lane|ln\.?|drive|dr\.?|way|suite|court|ct\.?|place|"
-        r"pl\.?|parkway|highway|square|plaza)\b"
-    ),
-    re.compile(r"[pP]\.?\s?[oO]\.?\s+[bB][oO][xX]\s+\d+"),
-    re.compile(r"[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),  # US state and ZIP
-    re.compile(r"[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),  # UK postcode
-)
-_POSTAL_CJK = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|区|县|路|街|号)")
 _DIGIT_TAIL = re.compile(r"\d{2,}@")
-
-
 def _is_free(domain: str) -> bool:
     return domain in word_set("freemail.txt")
 
@@ -87,15 +60,27 @@ def _name_shouting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _name_is_address(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     shown = _ADDRESS_LIKE.search(draft.from_name)
-    # A name that repeats the real address is merely redundant; another address misleads.
-    if shown and shown.group(0).strip("<>\"'").lower() != draft.from_addr.lower():
-        yield Hit(f'the display name is another address: "{draft.from_name}"', _FROM)
+    if not shown:
+        return
+    address = shown.group(0).strip("<>\"'").lower()
+    # A name that repeats the real address is merely redundant; another address on the same
+    # domain is clumsy; an address on another domain poses as someone else.
+    if address == draft.from_addr.lower():
+        return
+    same = registered_domain(address_domain(address)) == registered_domain(draft.from_domain)
+    yield Hit(
+        f'the display name is another address: "{draft.from_name}"'
+        + (" (same domain)" if same else f" (the mail comes from {draft.from_addr})"),
+        _FROM,
+        scale=options["same_domain_scale"] if same else 1.0,
+    )
 
 
 def _no_unsubscribe(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if "list-unsubscribe" in draft.headers:
         return
-    if not _OPT_OUT.search(draft.all_text_lower[-options["tail_chars"] :]):
+    tail = draft.all_text_lower[-options["tail_chars"] :]
+    if not language_matcher("opt_out.txt", draft.languages, re.IGNORECASE).search(tail, tail):
         yield Hit(
             "no List-Unsubscribe header and no opt-out sentence", Location(part=draft.body_part)
         )
@@ -103,7 +88,7 @@ def _no_unsubscribe(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _no_postal(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     tail = draft.all_text[-options["tail_chars"] :]  # the signature is last
-    if any(p.search(tail) for p in _POSTAL) or (not tail.isascii() and _POSTAL_CJK.search(tail)):
+    if language_matcher("postal.txt", draft.languages).search(tail, tail.lower()):
         return
     yield Hit("no postal address found", Location(part=draft.body_part))
 
@@ -164,10 +149,11 @@ RULES = [
         "SND603",
         "from-name-is-address",
         "The From display name is another email address.",
-        1.0,
-        Severity.WARNING,
+        5.0,
+        Severity.ERROR,
         "Use your name (and company) as the display name.",
         _name_is_address,
+        {"same_domain_scale": 0.2},
     ),
     Rule(
         "SND604",

@@ -44,8 +44,12 @@ def _hidden(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _low_contrast(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     view = draft.html_view
-    if view and len(words(view.low_contrast_text)) >= options["min_words"]:
-        yield Hit(f'text coloured like its background: "{view.low_contrast_text[:40]}"', _HTML)
+    count = len(words(view.low_contrast_text)) if view else 0
+    if view and count >= options["min_words"]:
+        yield Hit(
+            f'{count} words coloured like their background: "{view.low_contrast_text[:60]}"',
+            _HTML,
+        )
 
 
 def _tiny_font(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -110,6 +114,11 @@ def _long_lines(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
             return
 
 
+def _broken_mime(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if draft.broken_mime:
+        yield Hit(f"broken MIME structure: {'; '.join(draft.broken_mime)}", Location(part="mime"))
+
+
 def _charset(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if draft.mime_problems:
         yield Hit("; ".join(draft.mime_problems[:3]), Location(part="mime"))
@@ -139,7 +148,7 @@ RULES = [
         "STR503",
         "html-hidden-text",
         "Text hidden with display:none, visibility or size 0.",
-        2.0,
+        5.0,
         Severity.ERROR,
         "Remove hidden text; filters read it as an evasion trick.",
         _hidden,
@@ -149,7 +158,7 @@ RULES = [
         "STR504",
         "html-low-contrast",
         "Text coloured like its background.",
-        0.2,
+        1.0,
         Severity.ERROR,
         "Use dark text on a light background.",
         _low_contrast,
@@ -159,8 +168,8 @@ RULES = [
         "STR505",
         "html-tiny-font",
         "Text in fonts under 8 px.",
-        1.0,
-        Severity.WARNING,
+        5.0,
+        Severity.ERROR,
         "Use at least 12 px for every line you want read.",
         _tiny_font,
         {"min_chars": 20},
@@ -238,5 +247,14 @@ RULES = [
         Severity.WARNING,
         "Declare UTF-8 and write the part in UTF-8.",
         _charset,
+    ),
+    Rule(
+        "STR514",
+        "mime-broken",
+        "Broken MIME: an unclosed boundary quote, a missing boundary, undecodable base64.",
+        5.0,
+        Severity.ERROR,
+        "Let your mail program build the message; do not edit MIME by hand.",
+        _broken_mime,
     ),
 ]

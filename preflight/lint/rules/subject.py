@@ -6,13 +6,18 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from preflight.draft import Draft
+from preflight.draft import REPLY_PREFIX, Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import is_shouting, money_amounts, percent_offers, phrase_list
+from preflight.lint.text import (
+    is_shouting,
+    money_amounts,
+    opens_like_letter,
+    percent_offers,
+    phrase_files,
+    phrase_list,
+)
 
 SUBJECT = Location(part="header", header="Subject")
-_REPLY_PREFIX = re.compile(r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|转发)\s*(?:\[\d+\])?\s*[:：]", re.I)
-_QUOTED_LINE = re.compile(r"^\s*>|wrote:\s*$|^-{2,}\s*original message", re.I | re.M)
 _AD_LABEL = re.compile(r"^\W*(?:adv|ad|advert|advertisement|广告|ＡＤ)\b\W", re.I)
 _YEAR_END = re.compile(r"(?<!\w)(?:19|20)\d\d\s*$")  # "Price list 2025" is no tracking code
 _TRAILING_ID = re.compile(r"\s{3,}[\w\-#.]{3,}\s*$|\s[\[(]?[a-z]*\d{3,}[a-z\d]*[\])]?\s*$", re.I)
@@ -45,9 +50,9 @@ def _exclamation(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _phrases(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    found = phrase_list("spam_en.txt", "spam_zh.txt", "urgency_en.txt", "urgency_zh.txt").find(
-        draft.subject
-    )
+    languages = draft.languages
+    files = phrase_files("spam", languages) + phrase_files("urgency", languages)
+    found = phrase_list(*files).find(draft.subject)
     if found:
         listed = ", ".join(f'"{h.phrase}"' for h in found[:3])
         weight = min(sum(h.weight for h in found), options["max_scale"])
@@ -55,18 +60,39 @@ def _phrases(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _fake_reply(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not _REPLY_PREFIX.match(draft.subject):
+    if not REPLY_PREFIX.match(draft.subject):
         return
-    threaded = "in-reply-to" in draft.headers or "references" in draft.headers
-    if threaded or _QUOTED_LINE.search(draft.body[:20_000]):
-        return  # a real reply: it answers something and usually quotes it
-    yield Hit("the subject starts like a reply or forward, but nothing is answered", SUBJECT)
+    if not draft.is_first_contact() or draft.quoted_lines or (
+        draft.html_view and draft.html_view.quoted
+    ):
+        return  # a real reply: it is threaded, a follow-up step, or quotes what it answers
+    # A "reply" that opens like a letter to someone new is a first contact in disguise.
+    letter = options["first_contact"] and opens_like_letter(draft.body)
+    yield Hit(
+        "the subject starts like a reply or forward, but nothing is answered "
+        "(no In-Reply-To or References, no quoted text)",
+        SUBJECT,
+        scale=options["letter_scale"] if letter else 1.0,
+    )
+
+
+_SUBJECT_SYMBOLS = ("$$", "€€", "££", "¥¥")
 
 
 def _money(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     subject = draft.subject.lower()
-    if money_amounts(subject) or percent_offers(subject):
-        yield Hit("the subject talks money or percent-off", SUBJECT)
+    signals = [
+        kind
+        for kind, present in (
+            ("an amount", bool(money_amounts(subject))),
+            ("a percent-off", bool(percent_offers(subject))),
+            ('"$$$"-style symbols', any(run in subject for run in _SUBJECT_SYMBOLS)),
+        )
+        if present
+    ]
+    if signals:
+        # Each kind of money shout adds up: "SAVE 70% $$$ $99" is the archetype of a price mail.
+        yield Hit(f"the subject talks money: {', '.join(signals)}", SUBJECT, scale=len(signals))
 
 
 def _tracking_tail(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -131,17 +157,18 @@ RULES = [
     Rule(
         "SUB006",
         "subject-fake-reply",
-        'A "RE:" or "FW:" subject on a mail that answers nothing.',
-        0.2,
+        'A "RE:" or "FW:" subject on a mail that answers nothing (a letter: severe).',
+        1.0,
         Severity.WARNING,
         'Remove "RE:"/"FW:": a first contact is not a reply.',
         _fake_reply,
+        {"first_contact": True, "letter_scale": 5.0},
     ),
     Rule(
         "SUB007",
         "subject-money",
-        "The subject mentions money amounts or percent-off.",
-        0.8,
+        "The subject mentions money amounts, percent-off or $$$ (each kind adds).",
+        1.7,
         Severity.WARNING,
         "Leave prices and discounts for the body, if at all.",
         _money,

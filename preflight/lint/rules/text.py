@@ -17,6 +17,7 @@ from preflight.lint.text import (
     big_money,
     money_amounts,
     percent_offers,
+    phrase_files,
     phrase_list,
 )
 
@@ -104,9 +105,17 @@ def _caps(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     if shapes.words < options["min_words"]:
         return
     share = shapes.capitals / shapes.words
-    if share >= options["max_share"]:
-        scale = 2.0 if share >= 2 * options["max_share"] else 1.0
-        yield Hit(f"{share:.0%} of the words are in capitals", _where(draft), scale=scale)
+    if options["max_share"] <= share < options["shouting_share"]:
+        yield Hit(f"{share:.0%} of the words are in capitals", _where(draft))
+
+
+def _shouting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    shapes = draft.word_shapes
+    if shapes.words >= options["min_words"] and shapes.capitals / shapes.words >= options["share"]:
+        yield Hit(
+            f"shouting: {shapes.capitals / shapes.words:.0%} of the words are in capitals",
+            _where(draft),
+        )
 
 
 def _exclamations(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -125,20 +134,25 @@ def _exclamations(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         yield Hit(f"{count} exclamation marks ({per_100:.1f} per 100 words)", _where(draft))
 
 
-def _phrase_rule(
-    files: tuple[str, ...], what: str
-) -> Callable[[Draft, Mapping[str, Any]], Iterator[Hit]]:
+def _phrase_rule(kind: str, what: str) -> Callable[[Draft, Mapping[str, Any]], Iterator[Hit]]:
+    """Phrases of ``{kind}_{language}.txt`` for the draft's languages (and English)."""
+
     def check(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         text = draft.all_text
-        found = phrase_list(*files).find(text)
+        found = phrase_list(*phrase_files(kind, draft.languages)).find(text)
         weight = sum(h.weight for h in found)
         if not found or weight < options["min_weight"]:
             return
-        listed = ", ".join(f'"{h.phrase}"' for h in found[:4])
-        more = f" and {len(found) - 4} more" if len(found) > 4 else ""
-        scale = min(weight, options["max_scale"])
+        listed = ", ".join(f'"{h.phrase}"' for h in found)
+        # A pile of phrases in a short mail is severe; as many spread over a long newsletter
+        # are not: past the density (weight per 100 words) the cap rises.
+        density = 100 * weight / max(draft.word_count, 1)
+        cap = (
+            options["max_scale"] if density >= options["dense_per_100"] else options["sparse_scale"]
+        )
+        scale = min(weight, cap)
         offset = found[0].offset if found[0].offset < len(draft.text) else None
-        yield Hit(f"{what}: {listed}{more}", _where(draft, offset), scale=scale)
+        yield Hit(f"{what}: {listed}", _where(draft, offset), scale=scale)
 
     return check
 
@@ -202,6 +216,8 @@ def _spammy_opt_out(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _title_case(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if "de" in draft.languages:
+        return  # German capitalises every noun: that is grammar, not advert copy
     shapes = draft.word_shapes
     if shapes.long_words < options["min_words"]:
         return
@@ -235,7 +251,7 @@ RULES = [
         Severity.WARNING,
         "Write in sentence case; emphasise with words, not capitals.",
         _caps,
-        {"min_words": 20, "max_share": 0.2},
+        {"min_words": 20, "max_share": 0.2, "shouting_share": 0.5},
     ),
     Rule(
         "TXT102",
@@ -250,22 +266,22 @@ RULES = [
     Rule(
         "TXT103",
         "text-spam-phrase",
-        "Spam-trigger phrases (English, Chinese), weighted.",
-        0.7,
+        "Spam-trigger phrases in the draft's language (and English), weighted.",
+        0.8,
         Severity.WARNING,
         "Rephrase sales slogans as plain statements of what you offer.",
-        _phrase_rule(("spam_en.txt", "spam_zh.txt"), "spam-trigger phrases"),
-        {"min_weight": 1.0, "max_scale": 3.0},
+        _phrase_rule("spam", "spam-trigger phrases"),
+        {"min_weight": 1.0, "max_scale": 6.25, "sparse_scale": 2.6, "dense_per_100": 3.0},
     ),
     Rule(
         "TXT104",
         "text-urgency-phrase",
-        "Pressure and urgency phrases, weighted.",
+        "Pressure and urgency phrases in the draft's language (and English), weighted.",
         0.2,
         Severity.WARNING,
         "Drop deadlines and pressure; give the reader a reason instead.",
-        _phrase_rule(("urgency_en.txt", "urgency_zh.txt"), "urgency phrases"),
-        {"min_weight": 1.0, "max_scale": 4.0},
+        _phrase_rule("urgency", "urgency phrases"),
+        {"min_weight": 1.0, "max_scale": 4.0, "sparse_scale": 4.0, "dense_per_100": 3.0},
     ),
     Rule(
         "TXT105",
@@ -343,6 +359,16 @@ RULES = [
         "Write sentences, not headlines.",
         _title_case,
         {"min_words": 20, "max_share": 0.35},
+    ),
+    Rule(
+        "TXT114",
+        "text-shouting",
+        "Most of the words are in capitals.",
+        5.0,
+        Severity.ERROR,
+        "Write in sentence case; a mail in capitals reads as shouting and as spam.",
+        _shouting,
+        {"min_words": 20, "share": 0.5},
     ),
     Rule(
         "TXT113",

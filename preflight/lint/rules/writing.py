@@ -8,11 +8,14 @@ from typing import Any
 
 from preflight.draft import Draft
 from preflight.lint.model import Hit, Location, Rule, Severity
-from preflight.lint.text import reading_ease
+from preflight.lint.readability import readability
 
+# Merge fields of the common tools: {{ name }} (Jinja, Mailchimp's Handlebars), {% ... %},
+# [First Name], %FIRSTNAME%, *|FNAME|* (Mailchimp), ${name}. A bare "}}" is code, not a field.
 _PLACEHOLDER = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\[\s*(?:first|last|full|company|your|recipient|contact)[ _]?"
-    r"(?:name|company)?\s*\]|%[A-Za-z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}",
+    r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}\s*\}\}|\{%.{0,80}?%\}|"
+    r"\[\s*(?:first|last|full|company|your|recipient|contact|customer|client)[ _]?"
+    r"(?:name|company)?\s*\]|%[A-Z_]{3,}%|\*\|[A-Z_]+\|\*|\$\{[A-Za-z_]+\}",
     re.I,
 )
 _PLACEHOLDER_MARKS = ("{", "}", "[", "%", "*|")
@@ -43,9 +46,12 @@ def _readability(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     body = draft.body[:_MAX_READ]
     if draft.word_count < options["min_words"]:
         return
-    score = reading_ease(body)
-    if score is not None and score < options["min_flesch"]:
-        yield Hit(f"hard to read (Flesch reading ease {score:.0f})", Location(part=draft.body_part))
+    result = readability(body, draft.language)
+    if result is not None and result.score < options["min_score"]:
+        yield Hit(
+            f"hard to read ({result.formula} {result.score:.0f}, language {draft.language})",
+            Location(part=draft.body_part),
+        )
 
 
 def _personalization(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -57,19 +63,34 @@ def _personalization(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 
 def _placeholders(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
-    for where, text in (
+    found: list[str] = []
+    where: Location | None = None
+    for part, text in (
         (Location(part="header", header="Subject"), draft.subject),
         (Location(part="text"), draft.text),
         (Location(part="html"), draft.html_view.visible_text if draft.html_view else ""),
     ):
-        match = (
-            _PLACEHOLDER.search(text) if any(m in text for m in _PLACEHOLDER_MARKS) else None
-        ) or _EMPTY_GREETING.search(text[:400])  # "Hi ," / "Dear,": the name came out empty
+        if not any(m in text for m in _PLACEHOLDER_MARKS):
+            continue
+        for match in _PLACEHOLDER.finditer(text[:200_000]):
+            if where is None:
+                line = draft.line_of(text, match.start()) if part.part != "header" else None
+                where = Location(part=part.part, line=line, header=part.header)
+            found.append(match.group(0).strip())
+    if found and where is not None:
+        unique = list(dict.fromkeys(found))
+        listed = ", ".join(f'"{p}"' for p in unique[:20])
+        yield Hit(f"leftover placeholders: {listed}", where)
+
+
+def _empty_greeting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for part, text in ((Location(part="text"), draft.text), (Location(part="html"), draft.body)):
+        match = _EMPTY_GREETING.search(text[:400])  # "Hi ," / "Dear,": the name came out empty
         if match:
-            line = draft.line_of(text, match.start()) if where.part != "header" else None
+            line = draft.line_of(text, match.start())
             yield Hit(
-                f'leftover placeholder "{match.group(0).strip()}"',
-                Location(part=where.part, line=line, header=where.header),
+                f'greeting without a name: "{match.group(0).strip()}" (an empty merge field?)',
+                Location(part=part.part, line=line),
             )
             return
 
@@ -94,12 +115,12 @@ RULES = [
     Rule(
         "WRT702",
         "readability",
-        "Hard to read (low Flesch reading ease).",
+        "Hard to read by the language's own formula (Flesch, Amstad, Fernández Huerta, …).",
         0.2,
         Severity.INFO,
         "Use shorter sentences and plainer words.",
         _readability,
-        {"min_words": 50, "min_flesch": 30.0},
+        {"min_words": 50, "min_score": 30.0},
     ),
     Rule(
         "WRT703",
@@ -113,8 +134,8 @@ RULES = [
     Rule(
         "WRT704",
         "leftover-placeholder",
-        'Leftover placeholders ("{{", "[First Name]", "Hi ,").',
-        2.0,
+        'Leftover merge fields ("{{ name }}", "[First Name]", "%NAME%").',
+        5.0,
         Severity.ERROR,
         "Fill in every placeholder before sending.",
         _placeholders,
@@ -123,9 +144,18 @@ RULES = [
         "WRT705",
         "generic-greeting",
         'A generic greeting ("Dear Sir/Madam", "Dear Friend").',
-        0.7,
+        1.5,
         Severity.WARNING,
         "Greet the person by name.",
         _generic_greeting,
+    ),
+    Rule(
+        "WRT706",
+        "empty-greeting",
+        'A greeting without a name ("Hi ,"): an empty merge field.',
+        1.5,
+        Severity.WARNING,
+        "Check the name column of every row; greet by name or with a neutral opening.",
+        _empty_greeting,
     ),
 ]
