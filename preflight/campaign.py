@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,11 +29,24 @@ from preflight.prepare import BuiltMessages, build_for
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
-from preflight.smtp import MailboxConnection, MailboxMisconfigured, MailboxUnavailable, SmtpReply
+from preflight.smtp import (
+    ConnectionRefused,
+    MailboxConnection,
+    MailboxMisconfigured,
+    MailboxUnavailable,
+    SmtpReply,
+)
 from preflight.templates import Template
+from preflight.wording import local_time
 
 # A mailbox that cannot be reached is retried after these delays, then paused.
 CONNECT_BACKOFF = (60.0, 300.0, 900.0, 3600.0)
+# A refused connection early in a run is almost always a wrong host, port or security
+# setting: retry it quickly, and pause when it is still refused within the first minute.
+REFUSED_RETRY = 5.0
+REFUSED_WINDOW = 60.0
+# A wait at least this long is an event worth a line (window, cap); shorter ones are pacing.
+WAIT_NOTICE = 120.0
 
 
 # -- scheduling -------------------------------------------------------------------------------
@@ -93,17 +106,22 @@ def plan_campaign(
     start: datetime,
     ledger: Ledger | None = None,
     seed: int = 0,
+    not_before: Mapping[int, float] | None = None,
     until: datetime | None = None,
 ) -> Plan:
     """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
 
-    With ``until``, the simulation stops at that moment (a report's horizon): what would go
-    later is counted in ``after_until``, not in ``unscheduled``.
+    ``not_before`` maps a seq to the moment its deferred retry is due (epoch seconds): the
+    plan sends it no earlier, so the finish includes tomorrow's retries. With ``until``, the
+    simulation stops at that moment (a report's horizon): what would go later is counted in
+    ``after_until``, not in ``unscheduled``.
     """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
+    due = not_before or {}
     for seq, recipient in recipients:
-        dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient)))
+        dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient),
+                                     not_before=due.get(seq, 0.0)))
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
@@ -137,8 +155,9 @@ def plan_campaign(
 
 
 def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
-    """What ``plan`` schedules: the ledger's queue when the campaign was prepared, else the
-    recipients file (deduplicated, suppressed addresses left out; no template or lint work)."""
+    """A quick estimate for the report: the ledger's queue when the campaign was prepared,
+    else the recipients file (deduplicated, suppressed addresses left out; no template or
+    lint work). ``plan`` uses :func:`preflight.prepare.plan_messages`, send's validation."""
     campaign = ledger.find_campaign(config.name)
     if campaign is not None:
         pending = ledger.pending_messages(campaign)
@@ -179,6 +198,8 @@ class RunStats:
     failed: int = 0
     unknown: int = 0
     skipped: int = 0
+    # Deferrals whose message was attempted again in the same run (counted again there).
+    retried: int = 0
     # Messages another concurrent run claimed first (it sends them, not this run).
     taken_elsewhere: int = 0
     # Mailboxes another live run holds: this run leaves them to it.
@@ -190,6 +211,12 @@ class RunStats:
     next_send: datetime | None = None
     next_retry: datetime | None = None
     stopped: bool = False
+    # The signal that stopped the run (SIGINT, SIGTERM), 0 when none; set by the caller
+    # that installed the handlers.
+    stopped_by: int = 0
+    # Events that change what happens (cannot connect, retrying at T, paused, waiting for the
+    # send window until T, daily cap reached until T), oldest first, one line each.
+    events: list[str] = field(default_factory=list)
     limit_reached: bool = False
     last: str = ""
     slowed: set[str] = field(default_factory=set)
@@ -247,6 +274,10 @@ class CampaignRun:
         self._hard: dict[str, deque[bool]] = {}
         self._connect_failures: dict[str, int] = {}
         self._soft: dict[int, int] = {}
+        # Rows deferred in this run, to count a later retry of one message only once.
+        self._deferred_rows: set[int] = set()
+        self._started = 0.0
+        self._last_wait = ""
         self.leases = MailboxLeases(ledger, [box.address for box in config.mailboxes])
 
     def _progress(self) -> None:
@@ -255,6 +286,7 @@ class CampaignRun:
 
     async def run(self) -> RunStats:
         now = self.clock.now()
+        self._started = now.timestamp()
         for mailbox in self.config.mailboxes:
             mailbox.password()  # a missing variable stops the run before anything is sent
         busy = self.leases.acquire()  # MailboxBusy when another run holds every mailbox
@@ -305,6 +337,7 @@ class CampaignRun:
                 if pick is None:
                     break
                 self.stats.next_send = _dt(pick.when)
+                self._notice_wait(dispatcher, pick)
                 self._progress()
                 if not await self.clock.sleep_until(_dt(pick.when) or now, self.stop):
                     dispatcher.put_back(pick.message)
@@ -399,7 +432,7 @@ class CampaignRun:
             return False
         except MailboxUnavailable as error:
             self.ledger.release_claim(message.row_id, claim, owner, stamp)
-            self._unreachable(dispatcher, pick, str(error))
+            self._unreachable(dispatcher, pick, error)
             return False
         self._connect_failures[box.address] = 0
         dispatcher.record(pick, started.timestamp())
@@ -475,6 +508,9 @@ class CampaignRun:
             "started_at": iso(started),
             "now": iso(now),
         }
+        if message.row_id in self._deferred_rows:
+            self._deferred_rows.discard(message.row_id)
+            self.stats.retried += 1
         if reply.uncertain:
             result = AttemptResult(state="unknown", text=reply.text, detail=reply.text)
             self.stats.unknown += 1
@@ -514,6 +550,8 @@ class CampaignRun:
                 self._soft[message.row_id] = soft_so_far + 1
             # The decision's states are RunStats counters of the same name.
             setattr(self.stats, decision.state, getattr(self.stats, decision.state) + 1)
+            if decision.state == "deferred":
+                self._deferred_rows.add(message.row_id)
             if decision.suppress:
                 self.ledger.suppress(
                     message.recipient,
@@ -543,18 +581,45 @@ class CampaignRun:
         self.ledger.pause_mailbox(mailbox, reason, self.config.name, iso(self.clock.now()))
         self.stats.paused[mailbox] = reason
         self.stats.paused_now[mailbox] = reason
+        self._event(f"paused sending mailbox {mailbox}: {reason}")
 
-    def _unreachable(self, dispatcher: Dispatcher, pick: Pick, error: str) -> None:
+    def _event(self, line: str) -> None:
+        self.stats.events.append(line)
+        self.stats.last = line
+
+    def _local(self, mailbox: str, when: float) -> str:
+        """A moment in the mailbox's own time zone, in the one format the output uses."""
+        return local_time(when, self.config.mailbox(mailbox).window.tz)
+
+    def _notice_wait(self, dispatcher: Dispatcher, pick: Pick) -> None:
+        now = self.clock.now().timestamp()
+        if pick.when - now < WAIT_NOTICE:
+            return
+        reason = dispatcher.mailboxes[pick.mailbox].wait_reason(now)
+        line = f"{pick.mailbox}: {reason} until {self._local(pick.mailbox, pick.when)}"
+        if line != self._last_wait:
+            self._last_wait = line
+            self._event(line)
+
+    def _unreachable(self, dispatcher: Dispatcher, pick: Pick, error: MailboxUnavailable) -> None:
         mailbox = pick.mailbox
         failures = self._connect_failures.get(mailbox, 0)
         self._connect_failures[mailbox] = failures + 1
         dispatcher.put_back(pick.message)
-        if failures >= len(CONNECT_BACKOFF):
+        now = self.clock.now().timestamp()
+        if isinstance(error, ConnectionRefused) and now - self._started < REFUSED_WINDOW:
+            if failures >= 1:
+                self._pause(dispatcher, mailbox, f"{error} (refused {failures + 1} times in "
+                            "the first minute)")
+                return
+            wait = REFUSED_RETRY
+        elif failures >= len(CONNECT_BACKOFF):
             self._pause(dispatcher, mailbox, f"{error} (gave up after {failures + 1} tries)")
             return
-        wait = CONNECT_BACKOFF[failures]
-        dispatcher.mailboxes[mailbox].hold_until(self.clock.now().timestamp() + wait)
-        self.stats.last = f"{mailbox}: {error}; retrying in {wait:g} s"
+        else:
+            wait = CONNECT_BACKOFF[min(failures, len(CONNECT_BACKOFF) - 1)]
+        dispatcher.mailboxes[mailbox].hold_until(now + wait)
+        self._event(f"{mailbox}: {error}; retrying at {self._local(mailbox, now + wait)}")
 
 
 __all__ = [

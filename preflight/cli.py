@@ -8,6 +8,7 @@ errors into one line on stderr and an exit code, never a traceback.
 from __future__ import annotations
 
 import sys
+from difflib import get_close_matches
 from importlib import import_module
 from typing import Any
 
@@ -55,6 +56,32 @@ class PreflightGroup(TyperGroup):
             return super().get_command(ctx, cmd_name)
         return _family_group(family).get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMAND_FAMILIES:
+            matches = get_close_matches(name, list(COMMAND_FAMILIES), n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(matches)}?" if matches else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        """Each command's whole first sentence and its example, never cut at the width."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            text = (command.help or "").strip()
+            summary = " ".join(text.split("\n\n", 1)[0].split())
+            example = next((line.strip().removeprefix("Example:").strip()
+                            for line in text.splitlines()
+                            if line.strip().startswith("Example:")), "")
+            if not example and isinstance(command, typer.core.TyperGroup):
+                example = f"preflight {name} --help"
+            rows.append((name, summary + (f"  e.g. {example}" if example else "")))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -76,6 +103,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

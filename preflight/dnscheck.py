@@ -20,7 +20,7 @@ from preflight.dns.audit_auth import bulk_sender_check, dkim_checks, dmarc_check
 from preflight.dns.audit_host import blocklist_checks, mx_checks, ptr_checks
 from preflight.dns.audit_spf import spf_checks
 from preflight.dns.report import Check, CheckStatus, DomainReport
-from preflight.dns.resolver import Lookups, ascii_domain, make_resolver
+from preflight.dns.resolver import Lookups, ascii_domain, ensure_reachable, make_resolver
 from preflight.errors import UsageError
 
 _SELECTOR = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -73,6 +73,7 @@ async def audit_domain_async(
     wanted = _valid_selectors(selectors)
     if lookups is None:
         lookups = Lookups(make_resolver(nameservers, port=port, timeout=timeout))
+    await ensure_reachable(lookups.resolver)
     mx, spf, dkim, dmarc, ptr, listed = await asyncio.gather(
         mx_checks(lookups, name),
         spf_checks(lookups, name, address),

@@ -94,5 +94,14 @@ class DnsError(PreflightError):
     """A DNS lookup failed in a way that stops the check (no resolver, bad answer)."""
 
 
+class DnsUnreachable(DnsError):
+    """The DNS server gave no answer at all: nothing about the domain can be known.
+
+    A setup problem of this machine (network, resolver setting), not a failing domain.
+    """
+
+    exit_code = 2
+
+
 class MailboxBusy(MailboxError):
     """Every mailbox of the campaign is leased by another live run."""

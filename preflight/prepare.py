@@ -38,6 +38,7 @@ from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
 from preflight.message import build_message, make_message_id
 from preflight.recipients import read_recipients
+from preflight.row_values import row_problems, spreadsheet_value
 from preflight.templates import Template, load_template
 
 _STORE_BATCH = 1000
@@ -145,7 +146,11 @@ class Validation:
         else:
             self.skipped_other += 1
         if len(self.examples) < _KEEP_EXAMPLES:
-            self.examples.append(f"line {outcome.line} {outcome.recipient}: {outcome.detail}")
+            # A duplicate is not a skipped message: the first row of that mailbox is sent.
+            kind = "duplicate" if outcome.state == "duplicate" else "skipped"
+            self.examples.append(
+                f"{kind} line {outcome.line} {outcome.recipient}: {outcome.detail}"
+            )
 
 
 def check_columns(config: CampaignConfig, template: Template) -> None:
@@ -205,6 +210,10 @@ def _checked_rows(config: CampaignConfig, checker: AddressChecker) -> Iterator[R
             yield outcome
 
 
+# The lint rule that finds a placeholder left in the rendered message (one definition).
+LEFTOVER_RULE = "WRT704"
+
+
 def gate_row(
     config: CampaignConfig, template: Template, outcome: RowOutcome, now: datetime, keep: bool
 ) -> RowOutcome:
@@ -213,6 +222,13 @@ def gate_row(
         return outcome
     mailboxes = config.mailboxes
     mailbox = mailboxes[(outcome.seq - 1) % len(mailboxes)]
+    fields = {name: spreadsheet_value(value) for name, value in outcome.fields.items()}
+    problems = row_problems(template.path, template.variables, fields)
+    if problems:
+        # Blocked whatever the score: "Hi ," or a formula in the greeting embarrasses.
+        outcome.state = "skipped"
+        outcome.detail = "value: " + "; ".join(problems)
+        return outcome
     try:
         message, draft = build_for(
             config,
@@ -228,6 +244,12 @@ def gate_row(
         return outcome
     report = lint_draft(draft, config.lint)
     outcome.score = report.score
+    leftover = next((f for f in report.findings if f.code == LEFTOVER_RULE), None)
+    if leftover is not None:
+        # Blocked whatever the score: a placeholder or "Hi ," must never reach a buyer.
+        outcome.state = "skipped"
+        outcome.detail = f"value: {leftover.message} (fix the template or the row)"
+        return outcome
     if not report.passed:
         worst = sorted(report.findings, key=lambda f: -f.points)[:3]
         outcome.state = "skipped"
@@ -392,6 +414,57 @@ def prepare_campaign(
     return campaign, summary
 
 
+@dataclass
+class PlannedMessages:
+    """What ``send`` would queue now, found through the same validation (nothing written)."""
+
+    validation: Validation
+    messages: list[tuple[int, str]]  # (seq, recipient), in file order
+    retry_due: dict[int, float]  # seq -> when a deferred retry is due (epoch seconds)
+
+
+def plan_messages(
+    config: CampaignConfig,
+    ledger: Ledger,
+    template: Template,
+    *,
+    now: datetime,
+    workers: int | None = None,
+) -> PlannedMessages:
+    """The messages ``send`` would send, counted exactly as it counts them: every row through
+    :func:`validate_rows` (addresses, values, template, lint), the rows already settled in the
+    ledger left out, and the ledger's deferred messages added with their retry times."""
+    check_columns(config, template)
+    summary = Validation()
+    campaign = ledger.find_campaign(config.name)
+    messages: list[tuple[int, str]] = []
+    if workers is None:
+        workers = validation_workers(config.recipients, None)
+    with (
+        AddressChecker(ledger.suppression) as checker,
+        closing(validate_rows(config, template, checker, now=now, workers=workers)) as outcomes,
+    ):
+        for outcome in outcomes:
+            summary.add(outcome)
+            if outcome.state == "queued" and (
+                campaign is None or ledger.will_queue(campaign, outcome.recipient)
+            ):
+                messages.append((outcome.seq, outcome.recipient))
+    retry_due: dict[int, float] = {}
+    if campaign is not None:
+        have = {recipient for _, recipient in messages}
+        for pending in ledger.pending_messages(campaign):
+            # Deferred (or tried) rows stay queued whatever this validation says of them.
+            tried = pending.state == "deferred" or pending.attempts > 0
+            if tried and pending.recipient not in have:
+                messages.append((pending.seq, pending.recipient))
+                if pending.next_attempt_at:
+                    retry_due[pending.seq] = datetime.fromisoformat(
+                        pending.next_attempt_at).timestamp()
+        messages.sort()
+    return PlannedMessages(summary, messages, retry_due)
+
+
 def write_dry_run(
     config: CampaignConfig,
     ledger: Ledger,
@@ -463,12 +536,14 @@ def _write_private(path: Path, payload: bytes) -> None:
 __all__ = [
     "BUILT_BUDGET_BYTES",
     "BuiltMessages",
+    "PlannedMessages",
     "RowOutcome",
     "Validation",
     "build_for",
     "check_columns",
     "dry_run_name",
     "gate_row",
+    "plan_messages",
     "prepare_campaign",
     "validate_rows",
     "validation_workers",

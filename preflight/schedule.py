@@ -157,6 +157,18 @@ class MailboxSchedule:
             return when
         return None
 
+    def wait_reason(self, now: float) -> str:
+        """Why this mailbox cannot send at ``now``, in words (for the progress lines)."""
+        if self.not_before > now:
+            return "pausing between messages"
+        day = self.local_date(now)
+        info = self._day(day)
+        if not info.allowed or now < info.window_start or now >= info.window_end:
+            return "waiting for the send window"
+        if self.sent_on.get(day, 0) >= info.cap:
+            return "daily cap reached"
+        return "hourly cap reached"
+
     def record(self, when: float) -> None:
         """A send attempt started at ``when``: it counts against today's and this hour's cap."""
         self._cached = None

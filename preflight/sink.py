@@ -571,7 +571,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     import argparse
     import signal
 
-    parser = argparse.ArgumentParser(prog="python -m preflight.sink", description=main.__doc__)
+    # The docstring's reST literals (``x``) read as plain quotes-free text in --help.
+    description = (main.__doc__ or "").replace("``", "")
+    parser = argparse.ArgumentParser(prog="python -m preflight.sink", description=description)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--maildir", type=Path)
     parser.add_argument("--reply", action="append", default=[], help="PATTERN=REPLY[@data]")

@@ -40,6 +40,10 @@ class MailboxUnavailable(MailboxError):
     """The server cannot be reached or dropped us before the message went out (retry later)."""
 
 
+class ConnectionRefused(MailboxUnavailable):
+    """Nothing listens at the mailbox's host and port (refused, not timed out)."""
+
+
 class MailboxMisconfigured(MailboxError):
     """A permanent problem with the mailbox's settings: retrying cannot help."""
 
@@ -262,7 +266,22 @@ def _connect_failure(box: MailboxConfig, where: str, error: BaseException) -> Ma
             '"starttls") — fix: check host and port; never send the password unencrypted',
             field="security",
         )
+    if _refused(error):
+        return ConnectionRefused(
+            f"nothing listens on {where}: check host, port and security"
+        )
     return MailboxUnavailable(f"cannot connect to {where}: {_describe(error)}")
+
+
+def _refused(error: BaseException | None) -> bool:
+    """A refused TCP connection, however deep aiosmtplib wrapped it."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 def _login_failure(box: MailboxConfig, where: str, error: BaseException) -> MailboxError:
@@ -324,6 +343,7 @@ def _describe(error: BaseException) -> str:
 
 
 __all__ = [
+    "ConnectionRefused",
     "LoginRefused",
     "MailboxConnection",
     "MailboxMisconfigured",

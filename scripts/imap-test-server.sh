@@ -4,20 +4,27 @@
 #   scripts/imap-test-server.sh          install (Debian, as root) if needed, configure, start
 #   scripts/imap-test-server.sh stop     stop it
 #
-# It listens on 127.0.0.1 only: IMAPS on 10993 and IMAP+STARTTLS on 10143, with a
+# It listens on 127.0.0.1 only: IMAPS on $PREFLIGHT_IMAP_TEST_IMAPS_PORT (default 10993) and
+# IMAP+STARTTLS on $PREFLIGHT_IMAP_TEST_IMAP_PORT (default 10143), with a
 # self-signed certificate for 127.0.0.1/localhost (the tests verify TLS against it as their
 # CA file). One user, "bounces", with a random password. Everything lives in
 # $PREFLIGHT_IMAP_TEST_DIR (default /tmp/preflight-imap-test); the tests read server.json
-# there. Running it again while the server is up does nothing.
+# there. Running it again while the server is up does nothing. The test suite runs it itself
+# on free ports in a temporary directory (tests/bounces/conftest.py) and stops what it started.
 set -euo pipefail
 
 DIR=${PREFLIGHT_IMAP_TEST_DIR:-/tmp/preflight-imap-test}
-IMAPS_PORT=10993
-IMAP_PORT=10143
+IMAPS_PORT=${PREFLIGHT_IMAP_TEST_IMAPS_PORT:-10993}
+IMAP_PORT=${PREFLIGHT_IMAP_TEST_IMAP_PORT:-10143}
 CONF="$DIR/dovecot.conf"
 
 running() {
-    [[ -f "$DIR/run/master.pid" ]] && kill -0 "$(cat "$DIR/run/master.pid")" 2>/dev/null
+    [[ -f "$DIR/run/master.pid" ]] || return 1
+    local pid
+    pid=$(cat "$DIR/run/master.pid")
+    kill -0 "$pid" 2>/dev/null || return 1
+    # An exited daemon that nobody has reaped yet is a zombie: gone, for our purposes.
+    [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]]
 }
 
 if [[ "${1:-}" == "stop" ]]; then
@@ -53,12 +60,13 @@ fi
 
 if ! command -v dovecot >/dev/null 2>&1; then
     if [[ $(id -u) -ne 0 ]]; then
-        echo "imap-test-server: dovecot is not installed; run as root or: apt-get install dovecot-imapd" >&2
+        echo "imap-test-server: dovecot is not installed; run as root: sudo apt-get install dovecot-imapd" >&2
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq dovecot-imapd >/dev/null
+    # Colleagues' installs may hold the dpkg lock: wait for it rather than fail.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq dovecot-imapd >/dev/null
     # Debian starts a system-wide instance; ours is separate and needs none of it.
     service dovecot stop >/dev/null 2>&1 || true
 fi

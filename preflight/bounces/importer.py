@@ -77,7 +77,7 @@ class ImportSummary:
         if self.moved:
             lines.append(f"moved to the processed folder: {self.moved}")
         for mailbox, why in sorted(self.paused.items()):
-            lines.append(f"paused mailbox {mailbox}: {why}")
+            lines.append(f"paused sending mailbox {mailbox}: {why}")
         return "\n".join(lines)
 
 

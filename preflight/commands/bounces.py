@@ -162,6 +162,16 @@ def import_(
             insecure=insecure,
         )
     typer.echo(summary.describe())
+    if summary.paused:
+        # A paused mailbox needs the user before it sends again: a failing exit code, so
+        # the cron job that imports bounces notices.
+        from preflight.errors import MailboxError
+
+        raise MailboxError(
+            "; ".join(f"sending mailbox {box} paused: {why}"
+                      for box, why in sorted(summary.paused.items()))
+            + " (preflight send CAMPAIGN --unpause after fixing)"
+        )
 
 
 def register(app: typer.Typer) -> None:

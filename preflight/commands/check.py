@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from preflight.errors import UsageError
+from preflight.wording import plural
 
 # The library is imported inside the commands: `preflight --help` loads every family, and
 # neither it nor an offline `preflight check` should pay for dnspython and email-validator.
@@ -260,18 +261,25 @@ def domain_report_lines(report: DomainReport) -> list[str]:
     ip = f" from {report.ip}" if report.ip else ""
     lines = [f"{report.domain}{ip}"]
     width = max(len(check.name) for check in report.checks)
+    status_width = max(4, *(len(check.status) for check in report.checks))
     for check in report.checks:
-        lines.append(f"  {check.status.upper():<4}  {check.name:<{width}}  {check.message}")
-        pad = " " * (width + 10)
+        lines.append(
+            f"  {check.status.upper():<{status_width}}  {check.name:<{width}}  {check.message}"
+        )
+        pad = " " * (width + status_width + 6)
         if check.record and check.status != "pass":
             lines.append(f"{pad}record: {_shorten(check.record)}")
         if check.fix and check.status != "pass":
             lines.append(f"{pad}fix: {check.fix}")
     counts = {
         status: sum(c.status == status for c in report.checks)
-        for status in ("fail", "warn", "pass")
+        for status in ("fail", "unverified", "warn", "pass")
     }
-    lines.append(f"{counts['fail']} failed, {counts['warn']} warnings, {counts['pass']} passed")
+    unverified = f"{counts['unverified']} unverified (no answer), " if counts["unverified"] else ""
+    lines.append(
+        f"{counts['fail']} failed, {unverified}{plural(counts['warn'], 'warning')}, "
+        f"{counts['pass']} passed"
+    )
     return lines
 
 

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from preflight.errors import MailboxError, PreflightError, UsageError
 from preflight.terminal import visible_line
+from preflight.wording import local_time, plural
 
 warmup_app = typer.Typer(
     help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
@@ -77,13 +78,15 @@ def warmup_show(
             f"{WEEKDAYS[d]} x{f:g}" for d, f in sorted(loaded.weekday_factors.items())
         )
         console.print(f"weekday rules: {rules} (applied to the day's cap on that weekday)")
-    top = max(loaded.base_cap(d) for d in range(1, count + 1)) or 1
+    # The plan's own top, whatever --days shows: the bars and the last line stay comparable.
+    reach = loaded.days_to_reach_max()
+    top = max(loaded.base_cap(d) for d in range(1, max(count, reach) + 1)) or 1
     table = Table("day", "daily cap", "", box=None, pad_edge=False)
     for day in range(1, count + 1):
         cap = loaded.base_cap(day)
         table.add_row(str(day), str(cap), "█" * max(1 if cap else 0, round(cap / top * 40)))
     console.print(table)
-    console.print(f"reaches {top} a day on day {loaded.days_to_reach_max()}")
+    console.print(f"reaches {top} a day on day {reach}")
 
 
 def _open(campaign_path: Path, ledger: str | None) -> tuple[Any, Any]:
@@ -107,14 +110,20 @@ def plan(
 
     Example: preflight plan campaign.toml
     """
-    from preflight.campaign import plan_campaign, plan_recipients
+    from preflight.campaign import plan_campaign
+    from preflight.prepare import plan_messages
+    from preflight.templates import load_template
 
     config, opened = _open(campaign, ledger)
     begin = _parse_start(start)
-    with opened:
-        recipients = plan_recipients(config, opened)
-        result = plan_campaign(config, recipients, start=begin, ledger=opened)
     console = _console()
+    with opened:
+        # The same validation as send, through the same code: the same messages counted.
+        planned = plan_messages(config, opened, load_template(config.template), now=begin)
+        _print_validation(console, planned.validation)
+        result = plan_campaign(config, planned.messages, start=begin, ledger=opened,
+                               not_before=planned.retry_due)
+        pauses = opened.paused_mailboxes()
     boxes = [box.address for box in config.mailboxes]
     table = Table("date", *boxes, "total", box=None, pad_edge=False)
     for day in sorted(result.per_day):
@@ -125,18 +134,31 @@ def plan(
             str(sum(counts.values())),
         )
     console.print(table)
-    console.print(f"{result.scheduled} messages over {len(result.per_day)} days")
+    console.print(
+        f"{plural(result.scheduled, 'message')} over {plural(len(result.per_day), 'day')}"
+    )
     if result.first and result.finish:
+        zone = config.mailboxes[0].window.tz
+        retries = " (including deferred retries)" if planned.retry_due else ""
         console.print(
-            f"first send {result.first:%Y-%m-%d %H:%M} UTC, "
-            f"finish {result.finish:%Y-%m-%d %H:%M} UTC"
+            f"first send {local_time(result.first, zone)}, "
+            f"finish {local_time(result.finish, zone)}{retries}"
         )
     for box in result.paused:
-        console.print(f"paused mailbox (not planned): {box} — `preflight send --unpause` lifts it")
-    if result.unscheduled:
         console.print(
-            f"[yellow]{result.unscheduled} messages cannot be scheduled: no active "
-            "mailbox has room left in its plan[/yellow]"
+            f"paused sending mailbox (not planned): {box}: {pauses.get(box, '?')} — "
+            "`preflight send --unpause` lifts it",
+            markup=False,
+        )
+    if result.unscheduled:
+        why = (
+            "every sending mailbox is paused (see above)"
+            if result.paused and len(result.paused) == len(config.mailboxes)
+            else "no active mailbox has room left in its plan"
+        )
+        console.print(
+            f"[yellow]{plural(result.unscheduled, 'message')} cannot be scheduled: "
+            f"{why}[/yellow]"
         )
 
 
@@ -206,6 +228,8 @@ def send(
     with opened:
         for box in config.mailboxes:
             box.password()  # fail now, naming the variable, not halfway through
+        if not unpause and dry_run is None:
+            _refuse_all_paused(config, opened)
         template = load_template(config.template)
         check_columns(config, template)
         now = datetime.now(UTC)
@@ -214,7 +238,8 @@ def send(
                 config, opened, template, dry_run, now=now, limit=limit
             )
             _print_validation(console, summary)
-            console.print(f"dry run: wrote {written} .eml files to {dry_run}", markup=False)
+            console.print(f"dry run: wrote {plural(written, '.eml file')} to {dry_run}",
+                          markup=False)
             return
         if not offline:
             _domain_gate(config, force, err)
@@ -259,6 +284,10 @@ def send(
         )
         _print_run(console, stats, show_paused=False)
         _print_status(console, opened, config, campaign_id)
+        if stats.stopped_by:
+            # Like other command-line tools: 128 + the signal, so cron jobs and scripts see
+            # that the run did not finish (the message above says how to resume).
+            raise typer.Exit(128 + stats.stopped_by)
         if stats.paused_now:
             # The user must act (a password, TLS, the list, the content): one line on stderr
             # and a failing exit code, so a script or cron job notices.
@@ -283,17 +312,34 @@ async def _run(
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    stopped_by: list[int] = []
+
+    def on_signal(number: int) -> None:
+        stopped_by.append(number)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, int(sig))
     live: Live | None = None
     if console.is_terminal:
         live = Live(console=console, refresh_per_second=4, transient=True)
         live.start()
 
+    printed = 0
+
     def show(stats: Any) -> None:
+        nonlocal printed
         if live is not None:
             live.update(_progress_table(stats))
+            return
+        # Not a terminal (a log, a pipe, cron): each event that changes what happens is one
+        # line, at once, instead of a silent wait.
+        for line in stats.events[printed:]:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if len(stats.events) > printed:
+            console.file.flush()
+        printed = len(stats.events)
 
     run = CampaignRun(
         config,
@@ -308,7 +354,9 @@ async def _run(
         stop=stop,
     )
     try:
-        return await run.run()
+        stats = await run.run()
+        stats.stopped_by = stopped_by[0] if stopped_by else 0
+        return stats
     finally:
         if live is not None:
             live.stop()
@@ -332,6 +380,18 @@ def _progress_table(stats: Any) -> Table:
         table.add_row("last", Text(visible_line(stats.last)))
     table.add_row("", "Ctrl-C stops after the message in flight")
     return table
+
+
+def _refuse_all_paused(config: Any, ledger: Any) -> None:
+    """Every mailbox paused: nothing can go out, so say that first, not after validating."""
+    paused = ledger.paused_mailboxes()
+    ours = [box.address for box in config.mailboxes]
+    if ours and all(address in paused for address in ours):
+        raise MailboxError(
+            "every sending mailbox of this campaign is paused, nothing can be sent: "
+            + "; ".join(f"{address}: {paused[address]}" for address in ours)
+            + " (fix that, then run send again with --unpause)"
+        )
 
 
 def _domain_gate(config: Any, force: bool, err: Console) -> None:
@@ -358,34 +418,44 @@ def _print_validation(console: Console, summary: Any) -> None:
     low = "-" if summary.score_min is None else f"{summary.score_min:g}"
     high = "-" if summary.score_max is None else f"{summary.score_max:g}"
     console.print(
-        f"{summary.rows} rows: {summary.queued} pass, {summary.skipped} skipped "
+        f"{plural(summary.rows, 'row')}: {summary.queued} pass, {summary.skipped} skipped "
         f"(address {summary.skipped_address}, lint {summary.skipped_lint}, "
-        f"other {summary.skipped_other}), {summary.duplicates} duplicates, "
-        f"{summary.warnings} with warnings; lint scores {low}..{high}"
+        f"other {summary.skipped_other}), {plural(summary.duplicates, 'duplicate')} of a row "
+        f"above (not sent twice), {summary.warnings} with warnings; lint scores {low}..{high}"
     )
     if summary.stopped_at_limit:
         console.print(
-            f"validation stopped at --limit after {summary.rows} rows: the counts above cover "
-            "those rows only"
+            f"validation stopped at --limit after {plural(summary.rows, 'row')}: the counts "
+            "above cover those rows only"
         )
     for line in summary.examples:
-        console.print(f"  skipped {visible_line(line)}", markup=False)
+        console.print(f"  {visible_line(line)}", markup=False)
     for line in summary.warning_examples:
         console.print(f"  warning {visible_line(line)}", markup=False)
 
 
 def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
+    # Counted by message (each once, in the state it ended this run in), so the parts add up
+    # to the messages this run handled; a deferral that was retried shows as its retry count.
+    deferred = stats.deferred - stats.retried
     parts = [
         f"sent {stats.sent}",
-        f"deferred {stats.deferred}",
+        f"deferred {deferred}",
         f"bounced {stats.bounced}",
         f"failed {stats.failed}",
     ]
     if stats.unknown:
         parts.append(f"unknown {stats.unknown}")
+    if stats.skipped:
+        parts.append(f"skipped {stats.skipped}")
     if stats.taken_elsewhere:
         parts.append(f"sent by another run {stats.taken_elsewhere}")
-    console.print("this run: " + ", ".join(parts))
+    handled = (stats.sent + deferred + stats.bounced + stats.failed + stats.unknown
+               + stats.skipped + stats.taken_elsewhere)
+    line = f"this run: {plural(handled, 'message')}: " + ", ".join(parts)
+    if stats.retried:
+        line += f" ({plural(stats.retried, 'deferred attempt')} retried in this run)"
+    console.print(line)
     for box, holder in stats.busy.items():
         console.print(f"left to another run: {box} ({holder})", markup=False)
     if stats.recovered_unknown:
@@ -395,7 +465,10 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
             "--resend-unknown after checking)[/yellow]"
         )
     for box, reason in stats.paused.items() if show_paused else ():
-        console.print(f"[red]paused {box}[/red]: {escape(visible_line(reason))}", markup=True)
+        console.print(
+            f"[red]paused sending mailbox {box}[/red]: {escape(visible_line(reason))}",
+            markup=True,
+        )
     if stats.stopped:
         console.print("stopped; run the same command again to resume")
     elif stats.limit_reached:
@@ -424,7 +497,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     ours = {b.address for b in config.mailboxes}
     for box, reason in ledger.paused_mailboxes().items():
         if box in ours:
-            console.print(f"paused {box}: {visible_line(reason)}", markup=False)
+            console.print(f"paused sending mailbox {box}: {visible_line(reason)}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {retry}")
@@ -460,24 +533,59 @@ def status(
 
 
 def demo(
-    ledger: LedgerOption = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help="Write the demo's ledger here and keep it (its inbox folder goes beside it). "
+            "Default: a temporary folder, removed at the end.",
+        ),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary folder to look inside.")
+    ] = False,
     speed: Annotated[
         float, typer.Option(help="Virtual seconds per real second.", min=1.0)
     ] = 43200.0,
 ) -> None:
     """Run the whole flow on this machine: a local SMTP sink, the sample list, a warm-up plan.
 
-    Nothing leaves 127.0.0.1. Prints what happened and where the ledger is.
+    Nothing leaves 127.0.0.1. Prints what happened; with --keep or --ledger also where the
+    ledger is and how to look inside.
 
-    Example: preflight demo
+    Example: preflight demo --keep
     """
+    import shutil
+    import tempfile
+    import time
+
     from preflight.demo import DEMO_DIR, run_demo
 
     console = _console()
     console.print(
         f"starting a local SMTP sink on 127.0.0.1 with scripted replies; clock x{speed:g}"
     )
-    result = asyncio.run(run_demo(ledger, speed=speed))
+    scratch = None if ledger is not None else Path(tempfile.mkdtemp(prefix="preflight-demo-"))
+    began = time.monotonic()
+    try:
+        result = asyncio.run(run_demo(ledger or scratch / "ledger.sqlite3", speed=speed))
+        _report_demo(console, result)
+        console.print(f"took {time.monotonic() - began:.1f} s of real time")
+        if scratch is None or keep:
+            console.print(f"ledger: {result.ledger}", markup=False)
+            console.print(
+                f"look inside: preflight status --ledger {result.ledger} "
+                f"{DEMO_DIR / 'campaign.toml'}",
+                markup=False,
+            )
+        else:
+            console.print("the demo's ledger and inbox were removed; keep them with --keep")
+    finally:
+        if scratch is not None and not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report_demo(console: Console, result: Any) -> None:
     _print_validation(console, result.validation)
     console.print(
         f"virtual time {result.virtual_start:%a %Y-%m-%d %H:%M} → "
@@ -485,20 +593,17 @@ def demo(
         "(send windows Mon-Fri 09:00-17:00 Europe/Berlin)"
     )
     _print_run(console, result.stats)
-    console.print(f"the sink accepted {result.delivered} messages")
     late = result.late_bounces
     console.print(
-        f"bounce messages that arrived later in {result.inbox}: {late.messages} read, "
+        f"the sink accepted {plural(result.delivered, 'message')}; "
+        f"{plural(late.messages, 'bounce message')} arrived later in the inbox: "
         f"{late.matched} matched to sends, {late.hard} hard, {late.soft} soft",
         markup=False,
     )
+    final = ", ".join(f"{state} {count}" for state, count in result.final_states.items())
+    console.print(f"in the ledger now: {final}")
     for address, reason in result.suppressed:
         console.print(f"suppressed {address} ({reason})", markup=False)
-    console.print(f"ledger: {result.ledger}", markup=False)
-    console.print(
-        f"look inside: preflight status --ledger {result.ledger} {DEMO_DIR / 'campaign.toml'}",
-        markup=False,
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ async def _dkim_selector(lookups: Lookups, domain: str, selector: str) -> Check 
     if not answer.ok:
         if answer.missing:
             return None
-        return Check(name, "warn", None, f"could not check: {answer.describe_failure()}")
+        return Check(name, "unverified", None, f"could not check: {answer.describe_failure()}")
     texts = [t for t in answer.texts() if "p=" in t or t.lower().startswith("v=dkim1")]
     if not texts:
         return None
@@ -90,7 +90,18 @@ async def dkim_checks(lookups: Lookups, domain: str, selectors: Sequence[str]) -
             )
             for selector, check in zip(selectors, found, strict=True)
         ]
-    checks = [check for check in found if check is not None]
+    checks = [check for check in found if check is not None and check.status != "unverified"]
+    silent = [s for s, check in zip(tried, found, strict=True)
+              if check is not None and check.status == "unverified"]
+    if silent:
+        # Dozens of guessed selectors that got no answer are one fact, not dozens of lines.
+        shown = ", ".join(silent[:6]) + (", …" if len(silent) > 6 else "")
+        checks.append(Check(
+            "dkim", "unverified", None,
+            f"no answer for {len(silent)} of the {len(tried)} common DKIM selectors tried"
+            f" ({shown})",
+            "run it again when the DNS answers, or pass --selector with yours",
+        ))
     return checks or [
         Check(
             "dkim",
@@ -112,7 +123,7 @@ async def dmarc_checks(lookups: Lookups, domain: str) -> list[Check]:
         return [
             Check(
                 "dmarc",
-                "fail",
+                "unverified",
                 None,
                 f"could not check: {found.answer.describe_failure()}",
                 "check your network or DNS server and run it again",
@@ -191,6 +202,15 @@ def bulk_sender_check(checks: Sequence[Check], ptr: Sequence[Check]) -> Check:
     for check in checks:
         by_family.setdefault(re.split(r"[-:]", check.name, maxsplit=1)[0], []).append(check)
     missing = []
+    unknown = [c.name for c in checks if c.status == "unverified" and c.name in ("spf", "dmarc")]
+    if unknown:
+        return Check(
+            "bulk-sender",
+            "unverified",
+            None,
+            f"cannot tell without an answer for {' and '.join(n.upper() for n in unknown)}",
+            "run it again when the DNS answers",
+        )
     if any(c.status == "fail" for c in by_family.get("spf", [])) or "spf" not in by_family:
         missing.append("a valid SPF record")
     dkim_checks = by_family.get("dkim", [])

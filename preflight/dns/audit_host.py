@@ -49,13 +49,15 @@ async def mx_checks(lookups: Lookups, domain: str) -> list[Check]:
                 f"publish MX records for {domain} pointing at your mail host",
             )
         ]
-    return [Check("mx", "warn", None, f"could not check: {host.detail}", "run it again later")]
+    return [
+        Check("mx", "unverified", None, f"could not check: {host.detail}", "run it again later")
+    ]
 
 
 async def ptr_checks(lookups: Lookups, ip: str) -> list[Check]:
     found = await reverse_dns(lookups, ip)
     if found.failure:
-        return [Check("ptr", "warn", None, f"could not check: {found.failure}")]
+        return [Check("ptr", "unverified", None, f"could not check: {found.failure}")]
     if not found.names:
         return [
             Check(
@@ -131,7 +133,7 @@ async def blocklist_checks(lookups: Lookups, domain: str, ip: str | None) -> lis
             checks.append(
                 Check(
                     name,
-                    "warn",
+                    "unverified",
                     codes,
                     f"could not check {subject} on {listing.zone}: {listing.meaning}",
                     "run it again later",

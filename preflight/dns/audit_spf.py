@@ -42,7 +42,7 @@ async def spf_checks(lookups: Lookups, domain: str, ip: str | None) -> list[Chec
         return [
             Check(
                 "spf",
-                "fail",
+                "unverified",
                 None,
                 f"could not check: {answer.describe_failure()}",
                 "check your network or DNS server and run it again",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-CheckStatus = Literal["pass", "warn", "fail"]
+# "unverified": the DNS gave no answer in time (or an error), so nothing is known either way;
+# never a "fail", which means the records are there and wrong (or missing).
+CheckStatus = Literal["pass", "warn", "fail", "unverified"]
 
 
 @dataclass(frozen=True, slots=True)

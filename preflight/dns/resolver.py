@@ -19,7 +19,7 @@ import dns.rdatatype
 import dns.resolver
 
 from preflight.dns.answer import Answer
-from preflight.errors import DnsError, UsageError
+from preflight.errors import DnsError, DnsUnreachable, UsageError
 
 ENV_VAR = "PREFLIGHT_NAMESERVER"
 
@@ -91,6 +91,29 @@ async def query(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str) ->
     return Answer(name, rdtype, "ok", tuple(result.rrset))
 
 
+def server_name(resolver: dns.asyncresolver.Resolver) -> str:
+    """``127.0.0.1:5353`` or ``192.0.2.53``: the first server the resolver asks."""
+    servers = [str(s) for s in resolver.nameservers] or ["(none configured)"]
+    port = getattr(resolver, "port", 53)
+    host = servers[0]
+    if port == 53:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def ensure_reachable(resolver: dns.asyncresolver.Resolver) -> None:
+    """Raise :class:`DnsUnreachable` when the server does not answer a question it always
+    can (the root's NS records): then every check would only say "no answer"."""
+    answer = await query(resolver, ".", "NS")
+    if answer.status in ("timeout", "error"):
+        why = f"no reply in {resolver.lifetime:g} s" if answer.status == "timeout" else (
+            answer.error or "no reply")
+        raise DnsUnreachable(
+            f"the DNS server {server_name(resolver)} did not answer ({why}): check the "
+            f"network or {ENV_VAR}, or use --offline to skip the DNS checks"
+        )
+
+
 class Lookups:
     """Cached, bounded lookups for one run: each (name, type) is asked at most once."""
 
@@ -149,6 +172,7 @@ __all__ = [
     "Answer",
     "Lookups",
     "ascii_domain",
+    "ensure_reachable",
     "make_resolver",
     "parse_nameserver",
     "query",

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from bounces.helpers import corpus, ledger
+from bounces.imap_server import imap_server
 
-__all__ = ["corpus", "ledger"]
+__all__ = ["corpus", "imap_server", "ledger"]

@@ -1,15 +1,14 @@
 """Importing bounces from a real Dovecot IMAP server on loopback (TLS verified).
 
-CI starts the server (.ci/services → scripts/imap-test-server.sh); locally run that script
-once. When the server is not there this test fails (it never skips): an unverified IMAP
+The session fixture (bounces/imap_server.py) starts its own Dovecot with
+scripts/imap-test-server.sh on free ports. When it cannot (no Dovecot and no root to install
+it) these tests fail with one line saying what to run (they never skip): an unverified IMAP
 path would be shipped untested.
 """
 
 from __future__ import annotations
 
 import imaplib
-import json
-import os
 import ssl
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from preflight.bounces.importer import import_source
 from preflight.errors import MailboxError, UsageError
 from preflight.ledger import Ledger
 
-SERVER_DIR = Path(os.environ.get("PREFLIGHT_IMAP_TEST_DIR", "/tmp/preflight-imap-test"))
 FILES = ["lhost-postfix-33.eml", "arf-01.eml", "lhost-office365-12.eml", "rfc3834-01.eml"]
 SENT = [
     ("userunknown@libsisimai.org", "<20150429233445.BB8FFFFC16@p6.libsisimai.org>"),
@@ -31,27 +29,11 @@ SENT = [
 ]
 
 
-def _server() -> dict[str, object]:
-    config = SERVER_DIR / "server.json"
-    hint = ("the Dovecot test server is not running: run scripts/imap-test-server.sh "
-            "(as root it installs dovecot-imapd) and re-run the tests")
-    if not config.is_file():
-        pytest.fail(f"{hint} (no {config})")
-    server: dict[str, object] = json.loads(config.read_text())
-    server["password"] = Path(str(server["password_file"])).read_text().strip()
-    try:
-        context = ssl.create_default_context(cafile=str(server["cafile"]))
-        imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
-                          ssl_context=context, timeout=5).logout()
-    except OSError as error:
-        pytest.fail(f"{hint} ({error})")
-    return server
-
-
 @pytest.fixture
-def imap(corpus: Path) -> Iterator[tuple[dict[str, object], str]]:
+def imap(corpus: Path, imap_server: dict[str, object]
+         ) -> Iterator[tuple[dict[str, object], str]]:
     """A fresh folder holding the test bounces, APPENDed over IMAP; removed afterwards."""
-    server = _server()
+    server = imap_server
     folder = f"Bounces-{uuid.uuid4().hex[:8]}"
     context = ssl.create_default_context(cafile=str(server["cafile"]))
     client = imaplib.IMAP4_SSL(str(server["host"]), int(str(server["imaps_port"])),
@@ -140,7 +122,7 @@ def test_tls_is_verified_and_secrets_come_from_the_environment(
 
 
 def _utf8_credentials(server: dict[str, object]) -> tuple[str, str]:
-    password_file = Path(str(server.get("utf8_password_file", SERVER_DIR / "password-utf8")))
+    password_file = Path(str(server.get("utf8_password_file", "")))
     if not password_file.is_file():
         pytest.fail(f"no {password_file}: re-run scripts/imap-test-server.sh")
     return str(server.get("utf8_user", "utf8")), password_file.read_text()

@@ -6,6 +6,7 @@ import csv
 import itertools
 import json
 import random
+import socket
 from collections import Counter
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def test_check_domain_text_and_exit_codes(runner: CliRunner, nameserver: Loopbac
     assert good.exit_code == 0, good.stdout
     assert good.stdout.splitlines()[0] == f"good.example from {SENDER_IP}"
     assert "  PASS  spf-ip" in good.stdout
-    assert good.stdout.splitlines()[-1] == "0 failed, 1 warnings, 14 passed"
+    assert good.stdout.splitlines()[-1] == "0 failed, 1 warning, 14 passed"
     bad = runner.invoke(app, ["check-domain", "bare.example", "--timeout", "2"])
     assert bad.exit_code == 1
     assert "  FAIL  dmarc" in bad.stdout
@@ -275,3 +276,34 @@ def test_check_domain_bad_input_is_one_line(runner: CliRunner) -> None:
 def test_help_lists_both_commands(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--help"])
     assert "check-domain" in result.stdout and "check " in result.stdout
+
+
+def _silent_dns() -> socket.socket:
+    """A UDP port that receives DNS questions and never answers (a dead server)."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    return silent
+
+
+def test_check_domain_with_dns_unreachable_is_one_line_exit_2(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with _silent_dns() as silent:
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("PREFLIGHT_NAMESERVER", address)
+        result = runner.invoke(app, ["check-domain", "good.example", "--timeout", "0.3"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"the DNS server {address} did not answer" in result.stderr
+    assert "--offline" in result.stderr
+
+
+def test_check_domain_without_answers_for_one_domain_says_unverified(
+    runner: CliRunner, nameserver: LoopbackDNS,
+) -> None:
+    result = runner.invoke(app, ["check-domain", "slow.example", "--timeout", "0.3"])
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("  UNVERIFIED  spf ") for line in lines), result.stdout
+    assert not any(line.startswith("  FAIL") and " spf" in line for line in lines)
+    assert " unverified (no answer)" in lines[-1]

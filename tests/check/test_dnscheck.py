@@ -178,11 +178,31 @@ def test_unknown_domain_and_bad_input(nameserver: LoopbackDNS) -> None:
         audit_domain("good.example", selectors=["bad selector"])
 
 
-def test_timeouts_are_reported_not_raised(nameserver: LoopbackDNS) -> None:
+def test_timeouts_are_unverified_never_fail(nameserver: LoopbackDNS) -> None:
     report = audit_domain("slow.example", timeout=0.3)
     found = statuses(report)
-    assert found["mx"] == "warn" and found["spf"] == "fail"
+    assert found["mx"] == found["spf"] == found["bulk-sender"] == "unverified"
     assert "could not check" in report.get("spf").message  # type: ignore[union-attr]
+    assert not report.failed("spf") and not report.failed("mx")
+
+
+def test_a_domain_whose_names_get_no_answer_is_unverified_in_few_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from preflight.dns.dkim import COMMON_SELECTORS
+
+    names = ["quiet.example", "_dmarc.quiet.example",
+             *(f"{s}._domainkey.quiet.example" for s in COMMON_SELECTORS)]
+    with LoopbackDNS({}, drop=names) as server:
+        monkeypatch.setenv("PREFLIGHT_NAMESERVER", server.address)
+        report = audit_domain("quiet.example", timeout=0.3)
+    found = statuses(report)
+    assert not report.failed(), found
+    assert found["spf"] == found["dmarc"] == found["mx"] == "unverified"
+    # The common selectors that got no answer are one line, not one each.
+    dkim = [c for c in report.checks if c.name.startswith("dkim")]
+    assert len(dkim) == 1 and dkim[0].status == "unverified"
+    assert f"no answer for {len(COMMON_SELECTORS)} of the" in dkim[0].message
 
 
 async def test_audit_inside_a_running_loop(nameserver: LoopbackDNS) -> None:

@@ -19,7 +19,7 @@ import pytest
 from send.helpers import START, attempts, mailbox_toml, run_campaign, sample_rows, states
 
 from preflight.bounces.classify import classify_reply
-from preflight.campaign import CONNECT_BACKOFF
+from preflight.campaign import CONNECT_BACKOFF, REFUSED_RETRY
 from preflight.ledger import Ledger
 from preflight.policy import BouncePolicy, decide
 from preflight.sink import (
@@ -72,16 +72,20 @@ def retried_once_after(sink: Sink, ledger_path: Path, delay: timedelta) -> None:
 # -- the server cannot be reached -------------------------------------------------------------
 
 
-async def test_closed_port_backs_off_then_pauses_with_nothing_lost(
+async def test_closed_port_pauses_in_the_first_minute_with_the_fix_and_nothing_lost(
     campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
-    path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, closed_port())])
+    # A refused connection at the start of a run is a setting mistake, not an outage: a
+    # quick retry, then a pause that says what to fix (not 80 minutes of backing off).
+    port = closed_port()
+    path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, port)])
     stats, _ = await run_campaign(path, ledger_at)
     reason = stats.paused_now[BOX]
-    assert (
-        "cannot connect" in reason and f"gave up after {len(CONNECT_BACKOFF) + 1} tries" in reason
-    )
+    assert reason.startswith(f"nothing listens on 127.0.0.1:{port}: check host, port and "
+                             "security (refused 2 times in the first minute)")
     assert "\n" not in reason
+    retry = next(e for e in stats.events if "retrying at" in e)
+    assert retry.endswith(f"{(START + timedelta(seconds=REFUSED_RETRY)):%Y-%m-%d %H:%M}+00:00")
     # Nothing was attempted, nothing is lost: every row waits for the mailbox to be unpaused.
     assert set(states(ledger_at).values()) == {"queued"}
     assert attempts(ledger_at) == []

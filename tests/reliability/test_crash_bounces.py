@@ -202,7 +202,8 @@ def one_import(
         timeout=120,
     )
     took = time.monotonic() - began
-    assert done.returncode == 0, done.stderr
+    # This import pauses a mailbox (its hard bounces pass the brake): exit 1, one line.
+    assert done.returncode == 1 and "paused" in done.stderr, done.stderr
     return outcome(whole), took
 
 
@@ -226,8 +227,10 @@ def test_killed_import_ends_with_the_same_ledger_as_an_uninterrupted_one(
         seed=seed,
         progress=bounce_rows(killed),
         delay=delay,
+        ok_codes=(0, 1),  # the run that pauses the mailbox exits 1; later runs find it paused
     )
-    assert final.returncode == 0, f"{final.stderr}; {log}"
+    assert final.returncode in (0, 1) and "Traceback" not in final.stderr, (
+        f"{final.stderr}; {log}")
     assert log.kills >= 10 and log.kills_mid_work >= 5, str(log)
     got = outcome(killed)
     for table in expected:
@@ -275,7 +278,10 @@ def test_imports_from_several_processes_at_once_end_like_one_import(
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(3)]
     results = [(run.communicate(timeout=300), run.returncode) for run in runs]
-    assert [code for _, code in results] == [0, 0, 0], [err for (_, err), _ in results]
+    for (_, err), code in results:
+        # Exit 1 only for the pause the import itself makes (the one that applied it says so).
+        assert code == 0 or (code == 1 and "paused" in err), err
+    assert any(code == 1 for _, code in results), "one of them paused the mailbox"
     expected, got = one_import[0], outcome(postgres_url)
     assert len(expected["bounces"]) > 1600
     for table in expected:

@@ -51,7 +51,7 @@ def test_send_then_status_then_resume(
     code, out, err = invoke("send", str(path), "--ledger", ledger, "--yes", "--offline")
     assert code == 0, err
     assert "4 rows: 4 pass" in out
-    assert "this run: sent 3, deferred 0, bounced 1, failed 0" in out
+    assert "this run: 4 messages: sent 3, deferred 0, bounced 1, failed 0" in out
     assert len(sink.received) == 3
     code, out, _ = invoke("status", str(path), "--ledger", ledger)
     assert code == 0
@@ -147,6 +147,10 @@ def test_warmup_show_lists_the_ramp() -> None:
         ["2", "7"],
         ["3", "9"],
     ]
+    # --days shows fewer days; it does not rescale the plan to them.
+    assert out.splitlines()[-1] == "reaches 50 a day on day 24"
+    bars = [len(line.split()[2]) for line in out.splitlines()[-4:-1]]
+    assert bars == [round(cap / 50 * 40) for cap in (5, 7, 9)]
 
 
 def test_sending_domain_failing_spf_blocks_send_unless_forced(
@@ -177,7 +181,8 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert code == 0, err
     assert "25 rows: 24 pass" in out
     assert "the sink accepted 20 messages" in out
-    assert "paused wang.fang@brightline.example" in out or "paused li.wei@" in out
+    assert ("paused sending mailbox wang.fang@brightline.example" in out
+            or "paused sending mailbox li.wei@" in out)
     assert "suppressed nobody@nordlicht-handel.example (userunknown)" in out
     assert "suppressed full.box@hollandpipe.example (soft-limit)" in out
     assert f"ledger: {ledger}" in out
@@ -186,3 +191,116 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     )
     # One accepted message bounces later, as a DSN the demo imports from its Maildir.
     assert states == {"sent": 19, "bounced": 4, "failed": 1}
+
+
+def _demo_numbers(out: str) -> tuple[int, dict[str, int]]:
+    import re
+
+    line = next(x for x in out.splitlines() if x.startswith("this run: "))
+    total = int(re.match(r"this run: (\d+) messages?:", line).group(1))  # type: ignore[union-attr]
+    parts = dict((k, int(v)) for k, v in re.findall(r"(sent|deferred|bounced|failed|unknown|"
+                                                    r"skipped) (\d+)", line.split(" (")[0]))
+    return total, parts
+
+
+def test_demo_numbers_add_up_and_nothing_is_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    code, out, err = invoke("demo", "--speed", "1000000")
+    assert code == 0, err
+    # Every message once, in the state this run ended it in: 24 messages, 24 counted.
+    total, parts = _demo_numbers(out)
+    assert total == 24 and sum(parts.values()) == 24, out
+    assert "24 pass, 0 skipped" in out and "1 duplicate of a row above" in out
+    assert "  duplicate line 18 anna.berg@" in out and "skipped line" not in out
+    final = next(x for x in out.splitlines() if x.startswith("in the ledger now: "))
+    assert sum(int(n) for n in final.replace(",", "").split()[5::2]) == 24, final
+    assert "took " in out and " s of real time" in out
+    # Nothing left behind unless asked; no "look inside" pointing at a removed file.
+    assert list(tmp_path.glob("preflight-demo-*")) == []
+    assert "look inside" not in out and "--keep" in out
+
+
+def test_demo_keep_leaves_a_ledger_that_status_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    code, out, err = invoke("demo", "--keep", "--speed", "1000000")
+    assert code == 0, err
+    look = next(x for x in out.splitlines() if x.startswith("look inside: preflight "))
+    args = look.removeprefix("look inside: preflight ").split()
+    assert Path(args[-1]).is_file() and Path(args[2]).is_file()
+    code, status, err = invoke(*args)
+    assert code == 0, err
+    assert "total" in status and "paused sending mailbox" in status
+    assert len(list(tmp_path.glob("preflight-demo-*"))) == 1
+
+
+def test_demo_help_offers_no_per_user_ledger_it_would_ignore() -> None:
+    code, out, _ = invoke("demo", "--help")
+    assert code == 0
+    assert "PREFLIGHT_LEDGER" not in out and "per-user" not in out
+    assert "--keep" in out
+
+
+def test_plan_counts_what_send_dry_run_writes(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    rows = [
+        *sample_rows(4),
+        ["person0@buyer0.example", "Again", "Dup"],  # a duplicate
+        ["anna@gamil.com", "Anna", "Typo"],  # a typo of gmail.com: rejected
+        ["ｆｕｌｌ@buyer.example", "Full", "Width"],  # full-width letters: rejected
+        ["empty@buyer.example", "", "Empty"],  # an empty first_name the template prints
+    ]
+    path = campaign_dir(rows, [mailbox_toml(BOX, 25)])
+    ledger = str(tmp_path / "l.db")
+    code, planned, err = invoke("plan", str(path), "--ledger", ledger,
+                                "--start", "2026-01-05T08:00")
+    assert code == 0, err
+    code, dry, err = invoke("send", str(path), "--ledger", ledger, "--dry-run",
+                            str(tmp_path / "out"))
+    assert code == 0, err
+    written = len(list((tmp_path / "out").glob("*.eml")))
+    assert f"dry run: wrote {written} .eml files" in dry
+    assert f"{written} messages over 1 day" in planned
+    # The same summary line, from the same validation.
+    assert planned.splitlines()[0] == dry.splitlines()[0]
+
+
+def test_plan_of_a_campaign_whose_template_needs_a_missing_column_is_refused(
+    campaign_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    template = "Subject: Hi\n\nHi {{ first_name }} at {{ city }},\nBest,\nLi\n"
+    path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, 25)], template=template)
+    code, _, err = invoke("plan", str(path), "--ledger", str(tmp_path / "l.db"))
+    assert code == 2 and "city" in err and "no such column" in err
+
+
+def test_plan_finish_includes_the_deferred_retries(
+    campaign_dir: Callable[..., Path], ledger_at: str
+) -> None:
+    from datetime import datetime
+
+    with Sink([Reply("person1@*", "452 4.2.2 Mailbox full")]).in_thread() as full:
+        path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, full.port)])
+        ledger = ledger_at
+        code, _out, err = invoke("send", str(path), "--ledger", ledger, "--yes", "--offline")
+        assert code == 0, err
+    due = Ledger(ledger).db.execute(
+        "SELECT next_attempt_at FROM messages WHERE state = 'deferred'").fetchone()[0]
+    code, planned, err = invoke("plan", str(path), "--ledger", ledger)
+    assert code == 0, err
+    assert "1 message over 1 day" in planned
+    line = next(x for x in planned.splitlines() if x.startswith("first send "))
+    assert line.endswith("(including deferred retries)")
+    finish = datetime.fromisoformat(line.split("finish ", 1)[1].split(" (")[0])
+    assert finish >= datetime.fromisoformat(due).replace(second=0, microsecond=0)
+    assert "1 day," not in planned and "1 days" not in planned

@@ -194,6 +194,6 @@ def test_cli_dry_run_limit_names_the_rows_read(
         ],
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("1 rows: 1 pass, 0 skipped")
-    assert "validation stopped at --limit after 1 rows" in result.stdout
-    assert "dry run: wrote 1 .eml files" in result.stdout
+    assert result.stdout.startswith("1 row: 1 pass, 0 skipped")
+    assert "validation stopped at --limit after 1 row:" in result.stdout
+    assert "dry run: wrote 1 .eml file to" in result.stdout
