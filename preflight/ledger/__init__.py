@@ -16,6 +16,7 @@ from preflight.ledger import location as _location
 from preflight.ledger.backend import Database, open_database
 from preflight.ledger.bounces import BouncesMixin
 from preflight.ledger.leases import LeasesMixin
+from preflight.ledger.limits import LimitsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.report import ReportMixin
 from preflight.ledger.suppression import SuppressionMixin
@@ -38,7 +39,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin):
+class Ledger(
+    MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin, LimitsMixin
+):
     """An open ledger. Use as a context manager or call :meth:`close`.
 
     ``location`` is a file path (SQLite) or a ``postgresql://`` URL; None means the
