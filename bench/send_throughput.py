@@ -2,11 +2,13 @@
 
 preflight: 5,000 rows through the whole pipeline (address checks, render, MIME build, lint
 gate, ledger rows, per-message ``sending`` commit before DATA, reply classification, result
-commit) with every pacing limit lifted. Peer, same run, same sink: ``smtplib`` over one
+commit) with every pacing limit lifted, once on a SQLite ledger file and once on a
+PostgreSQL ledger (a throw-away server on 127.0.0.1 with fsync on, as a team would run it,
+or the one ``--postgresql URL`` names). Peer, same run, same sink: ``smtplib`` over one
 reused connection sending the same messages pre-built. The sink runs in its own process.
 Nothing leaves 127.0.0.1.
 
-    .venv/bin/python bench/send_throughput.py [--rows 5000]
+    .venv/bin/python bench/send_throughput.py [--rows 5000] [--postgresql URL | --no-postgresql]
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ delay_seconds = [0, 0]
     return path
 
 
-async def preflight_run(campaign: Path, ledger_path: Path) -> tuple[float, int]:
+async def preflight_run(campaign: Path, ledger_path: str | Path) -> tuple[float, int]:
     began = time.perf_counter()
     config = load_campaign(campaign)
     template = load_template(config.template)
@@ -123,22 +125,56 @@ def sink_process() -> Iterator[tuple[int, list[str]]]:
         process.wait(10)
 
 
+@contextmanager
+def postgres_ledger(url: str | None) -> Iterator[str]:
+    """A ledger URL: the one given, or a durable throw-away server of our own."""
+    if url:
+        yield url
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import os
+
+    from support.postgres_server import PostgresServer
+
+    server = PostgresServer(durable=True).start()
+    os.environ["PGPASSWORD"] = server.password
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--postgresql", help="a PostgreSQL ledger URL to use (empty database)")
+    parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     args = parser.parse_args()
+    pg_rate: float | None = None
     with tempfile.TemporaryDirectory() as tmp, sink_process() as (port, report):
         folder = Path(tmp)
         campaign = write_campaign(folder, args.rows, port)
         ours, sent = asyncio.run(preflight_run(campaign, folder / "ledger.sqlite3"))
         peer, peer_sent = smtplib_run(campaign, port)
-    assert report == [f"received {sent + peer_sent}"], report
+        total = sent + peer_sent
+        if not args.no_postgresql:
+            with postgres_ledger(args.postgresql) as url:
+                pg, pg_sent = asyncio.run(preflight_run(campaign, url))
+            total += pg_sent
+            pg_rate = pg_sent / pg
+    assert report == [f"received {total}"], report
     ours_rate = sent / ours
     peer_rate = peer_sent / peer
     print(
-        f"preflight send (render+lint+ledger+SMTP): {sent} msgs in {ours:.2f} s "
+        f"preflight send (render+lint+ledger+SMTP), SQLite ledger: {sent} msgs in {ours:.2f} s "
         f"= {ours_rate:,.0f} msg/s"
     )
+    if pg_rate is not None:
+        print(
+            f"preflight send, PostgreSQL ledger (127.0.0.1, fsync on): {pg_sent} msgs in"
+            f" {pg:.2f} s = {pg_rate:,.0f} msg/s"
+        )
+        print(f"ratio PostgreSQL/SQLite: {pg_rate / ours_rate:.2f}")
     print(
         f"smtplib loop (pre-built, one connection): {peer_sent} msgs in {peer:.2f} s "
         f"= {peer_rate:,.0f} msg/s"

@@ -37,6 +37,7 @@ COMMAND_FAMILIES: dict[str, str] = {
     "inbox": "inbox",
     "contacts": "people",
     "suppress": "people",
+    "ledger": "ledger",
 }
 
 

@@ -10,6 +10,7 @@ out for real. Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from preflight.demo_replies import write_answers
 from preflight.followups import send_days_after
 from preflight.inbox.importer import InboxSummary, import_inbox
 from preflight.ledger import Ledger
+from preflight.ledger.location import is_url
 from preflight.prepare import Validation
 from preflight.session import SendRequest, SendSession
 from preflight.sink import Reply, Sink
@@ -56,7 +58,7 @@ def demo_faults() -> list[Reply]:
 
 @dataclass
 class DemoResult:
-    ledger: Path
+    ledger: str  # the file, or the URL without its password
     validation: Validation
     stats: RunStats
     delivered: int  # messages the sink accepted
@@ -84,8 +86,14 @@ def demo_config(port: int, today: datetime) -> CampaignConfig:
     return dataclasses.replace(config, mailboxes=mailboxes)
 
 
-async def run_demo(ledger_path: Path, *, speed: float = DEFAULT_SPEED) -> DemoResult:
-    """Run the demo with its ledger at ``ledger_path`` and its inbox folder beside it."""
+async def run_demo(ledger_path: str | Path, *, speed: float = DEFAULT_SPEED) -> DemoResult:
+    """Run the demo with its ledger at ``ledger_path`` and its inbox folder beside it (in a
+    temporary folder when the ledger is a PostgreSQL URL)."""
+    if is_url(ledger_path):
+        folder = Path(tempfile.mkdtemp(prefix="preflight-demo-"))
+    else:
+        ledger_path = Path(ledger_path)
+        folder = ledger_path.parent
     sink = Sink(demo_faults())
     async with sink:
         clock = LoopClock(datetime.now(UTC), speed=speed)
@@ -99,7 +107,7 @@ async def run_demo(ledger_path: Path, *, speed: float = DEFAULT_SPEED) -> DemoRe
             accepted = [(rcpt, item.data) for item in sink.received for rcpt in item.rcpt_tos]
             # Accepted now, bounced later: the DSNs land in the sender's inbox, and so do a
             # reply, an out-of-office and an opt-out. `preflight inbox import INBOX` reads them.
-            inbox = ledger_path.parent / "inbox"
+            inbox = folder / "inbox"
             now = clock.now()
             back = (now + timedelta(days=FOLLOW_UP_AWAY_DAYS)).date()
             write_late_bounces(accepted, inbox, now)
@@ -126,7 +134,7 @@ async def run_demo(ledger_path: Path, *, speed: float = DEFAULT_SPEED) -> DemoRe
             ):
                 final_states[state] = final_states.get(state, 0) + count
         return DemoResult(
-            ledger=ledger_path,
+            ledger=ledger.where,
             validation=first.readiness.validation,
             stats=first.stats,
             delivered=before,

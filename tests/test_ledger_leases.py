@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,8 +29,8 @@ def _queue(ledger: Ledger, count: int) -> list[int]:
     return [p.row_id for p in ledger.pending_messages(campaign)]
 
 
-def test_a_lease_is_taken_only_when_free_expired_or_its_owner_is_dead(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_a_lease_is_taken_only_when_free_expired_or_its_owner_is_dead(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
         first, second = new_owner(), new_owner()
         assert ledger.acquire_leases([BOX], first, now=T0) == {}
         busy = ledger.acquire_leases([BOX], second, now=T0 + timedelta(seconds=30))
@@ -56,8 +55,8 @@ def test_a_lease_is_taken_only_when_free_expired_or_its_owner_is_dead(tmp_path: 
         assert ledger.acquire_leases([BOX], first, now=T0 + timedelta(seconds=1)) == {}
 
 
-def test_a_claim_is_a_compare_and_set_on_lease_state_due_time_and_caps(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_a_claim_is_a_compare_and_set_on_lease_state_due_time_and_caps(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
         rows = _queue(ledger, 4)
         me, other = new_owner(), new_owner()
         ledger.acquire_leases([BOX], me)
@@ -103,8 +102,8 @@ def test_a_claim_is_a_compare_and_set_on_lease_state_due_time_and_caps(tmp_path:
         assert ledger.mailbox_attempt_times(BOX, iso(T0 - timedelta(days=1))) == [T0.timestamp()]
 
 
-def test_recovery_leaves_the_rows_of_a_live_run_alone(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.db") as ledger:
+def test_recovery_leaves_the_rows_of_a_live_run_alone(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
         rows = _queue(ledger, 2)
         campaign = ledger.find_campaign("c")
         assert campaign is not None

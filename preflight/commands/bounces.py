@@ -105,7 +105,11 @@ SourceArgument = Annotated[
     ),
 ]
 LedgerPathOption = Annotated[
-    Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="The ledger: a file or postgresql://user@host:port/db (default: per-user).",
+    ),
 ]
 SinceOption = Annotated[
     str | None,
@@ -154,9 +158,10 @@ def import_(
     """
     from preflight.bounces.importer import import_source
     from preflight.ledger import Ledger
+    from preflight.ledger.location import check_location
 
     since_date = _parse_since(since)
-    with Ledger(ledger) as opened:
+    with Ledger(check_location(ledger) if ledger else None) as opened:
         summary = import_source(
             opened,
             source,

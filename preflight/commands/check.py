@@ -41,16 +41,20 @@ class DomainFormat(StrEnum):
     json = "json"
 
 
-def _open_ledger(path: Path | None) -> Ledger | None:
-    """The ledger named, or the per-user one if it exists; never create one just to read."""
-    from preflight.ledger import Ledger, default_ledger_path
+def _open_ledger(where: str | None) -> Ledger | None:
+    """The ledger named, or the default one if it exists; never create one just to read."""
+    from preflight.ledger import Ledger, default_ledger
+    from preflight.ledger.location import check_location, is_url
 
-    if path is not None:
-        if not path.is_file():
-            raise UsageError(f"no ledger at {path}", field="--ledger")
-        return Ledger(path)
-    default = default_ledger_path()
-    return Ledger(default) if default.is_file() else None
+    if where is not None:
+        check_location(where)
+        if not is_url(where) and not Path(where).is_file():
+            raise UsageError(f"no ledger at {where}", field="--ledger")
+        return Ledger(where)
+    default = default_ledger()
+    if isinstance(default, Path) and not default.is_file():
+        return None
+    return Ledger(default)
 
 
 def check(
@@ -73,9 +77,11 @@ def check(
         typer.Option("--fix", help="Repair what can be repaired (typos, spaces) in --out."),
     ] = False,
     ledger: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--ledger", help="Suppression list to check against (default: yours, if it exists)."
+            "--ledger",
+            help="Suppression list to check against: a ledger file or postgresql:// URL"
+            " (default: yours, if it exists).",
         ),
     ] = None,
     timeout: Annotated[
@@ -192,7 +198,7 @@ def _finish(
         )
     lines += summary_lines(source, summary)
     lines.append(
-        f"suppression list: {ledger.path}"
+        f"suppression list: {ledger.where}"
         if ledger
         else f"suppression list: not checked (no ledger at {default_ledger_path()})"
     )

@@ -41,8 +41,12 @@ class StatusFormat(StrEnum):
 
 
 LedgerOption = Annotated[
-    Path | None,
-    typer.Option("--ledger", help="The ledger file (default: per-user, or $PREFLIGHT_LEDGER)."),
+    str | None,
+    typer.Option(
+        "--ledger",
+        help="The ledger: a file, or postgresql://user@host:port/db for a team (default:"
+        " $PREFLIGHT_LEDGER, else [ledger] url in preflight.toml, else your per-user file).",
+    ),
 ]
 CampaignArgument = Annotated[
     Path, typer.Argument(help="The campaign file (TOML).", show_default=False)
@@ -148,11 +152,13 @@ def _provider_hints(console: Console, config: Any) -> None:
             )
 
 
-def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:
+def _open(campaign_path: Path, ledger: str | None) -> tuple[Any, Any]:
     from preflight.campaign_config import load_campaign
     from preflight.ledger import Ledger
+    from preflight.ledger.location import check_location
 
-    return load_campaign(campaign_path), Ledger(ledger)
+    config = load_campaign(campaign_path)
+    return config, Ledger(check_location(ledger) if ledger else None)
 
 
 def plan(
@@ -616,7 +622,7 @@ def status(
         campaign_id = opened.find_campaign(config.name)
         if campaign_id is None:
             raise UsageError(
-                f"campaign {config.name!r} has not been sent from this ledger ({opened.path}) yet",
+                f"campaign {config.name!r} has not been sent from this ledger ({opened.where}) yet",
                 file=campaign,
             )
         if leads:

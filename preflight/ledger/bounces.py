@@ -7,8 +7,12 @@ and keeps the record itself (with where the raw message lives) in ``bounces``. T
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ _BOUNCE_COLUMNS = (
 )
 
 
-def _sent(row: sqlite3.Row | tuple[object, ...] | None) -> SentMessage | None:
+def _sent(row: Sequence[Any] | None) -> SentMessage | None:
     if row is None:
         return None
     return SentMessage(
@@ -70,7 +74,7 @@ def _sent(row: sqlite3.Row | tuple[object, ...] | None) -> SentMessage | None:
 
 
 class BouncesMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def bounce_known(self, fingerprint: str) -> bool:
         row = self.db.execute(

@@ -10,11 +10,14 @@ home (replies, auto-replies, opt-outs, manual suppressions). Plain SQL, no SQLit
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from preflight.policy import BouncePolicy, policy_from_dict
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ CONTACTED_STATES = ("sent", "sending", "unknown", "bounced")
 
 
 class ContactsMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def remember_identities(self, pairs: Iterable[tuple[str, str]], now: str) -> None:
         """Map addresses to identities; an address keeps the identity it first got."""

@@ -8,8 +8,11 @@ sent, retried and recovered by the same code as a first mail, and counted in the
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class QueuedFollowUp:
 
 
 class FollowUpsMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def step_campaign(self, parent: int, name: str, step: int, mailbox: str, now: str) -> int:
         """The campaign row of ``step`` for ``mailbox``, created on first use."""

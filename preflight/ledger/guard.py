@@ -1,4 +1,5 @@
-"""Every SQLite error the ledger meets becomes one :class:`LedgerError` line, not a traceback.
+"""Every SQLite error the ledger meets becomes one :class:`LedgerError` line, not a traceback
+(:class:`preflight.ledger.backend.SqliteDatabase` raises what :func:`ledger_error` makes).
 
 A full disk or a ledger locked by another program for longer than the busy timeout can hit
 any statement, mid-send included; the send loop commits every state change before the next
@@ -8,9 +9,7 @@ network step, so stopping with one line there loses nothing (the next run resume
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from preflight.errors import LedgerError
 
@@ -32,30 +31,4 @@ def ledger_error(error: sqlite3.Error, path: Path) -> LedgerError:
     return LedgerError(f"cannot use the ledger: {text} — {hint}", file=path)
 
 
-class GuardedConnection:
-    """A ``sqlite3.Connection`` whose ``execute`` and ``executemany`` raise LedgerError."""
-
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
-        self._db = db
-        self._path = path
-
-    def execute(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self._db.execute(sql, tuple(parameters))
-        except sqlite3.Error as error:
-            raise ledger_error(error, self._path) from None
-
-    def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> sqlite3.Cursor:
-        try:
-            return self._db.executemany(sql, parameters)
-        except sqlite3.Error as error:
-            raise ledger_error(error, self._path) from None
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
-__all__ = ["GuardedConnection", "ledger_error"]
+__all__ = ["ledger_error"]

@@ -3,13 +3,16 @@ a company domain's quota is counted from. Plain SQL that runs on SQLite and Post
 
 from __future__ import annotations
 
-import sqlite3
+from typing import TYPE_CHECKING
 
 from preflight.ledger.messages import epoch
 
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
+
 
 class LimitsMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def hold_mailbox(
         self, mailbox: str, reason: str, until: str, campaign: str | None, now: str

@@ -11,16 +11,19 @@ the next network step.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from preflight.errors import ClaimLost
 
 # States from which a new run may (re)write a row from the recipients file.
 REWRITABLE = ("queued", "skipped")
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 def iso(when: float | datetime) -> str:
@@ -72,17 +75,17 @@ class AttemptResult:
 
 
 class MessagesMixin:
-    db: sqlite3.Connection
+    db: Database
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin()
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
-        self.db.execute("COMMIT")
+        self.db.commit()
 
     # -- campaigns -----------------------------------------------------------------------
 

@@ -8,12 +8,15 @@ day, because caps count per local day.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # The attempt outcomes the hard-bounce brake counts (see MessagesMixin.recent_hard_flags).
 BRAKE_OUTCOMES = ("sent", "bounced", "deferred", "failed")
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 # A message preflight tried to deliver: told by its state (and, for a failure, by a server's
@@ -34,7 +37,7 @@ class PauseRow:
 
 
 class ReportMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def hourly_sends(self, campaign: int) -> list[tuple[str, str, int]]:
         """(mailbox, UTC hour "YYYY-MM-DDTHH", attempts) for the campaign's messages."""
@@ -94,7 +97,8 @@ class ReportMixin:
                 " ROW_NUMBER() OVER (PARTITION BY mailbox, substr(started_at, 1, 13)"
                 " ORDER BY id DESC) AS latest"
                 f" FROM attempts WHERE mailbox IN ({marks}) AND outcome IN ({outcomes}))"
-                " WHERE latest = 1 ORDER BY mailbox, hour",
+                # The alias: PostgreSQL before 16 wants every subquery in FROM named.
+                " AS windows WHERE latest = 1 ORDER BY mailbox, hour",
                 (*mailboxes, *BRAKE_OUTCOMES),
             )
         ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preflight.ledger.backend import Database
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ def normalize_address(address: str) -> str:
 
 
 class SuppressionMixin:
-    db: sqlite3.Connection
+    db: Database
 
     def suppress(
         self, address: str, reason: str, source: str, detail: str | None = None

@@ -29,15 +29,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from preflight.config_file import PYPROJECT_FILE, find_config
 from preflight.errors import ConfigError, UsageError
 from preflight.lint.model import Rule
 from preflight.lint.settings import DEFAULT_THRESHOLD, LintSettings, _matches
 from preflight.message import has_line_break
 
-CONFIG_FILE = "preflight.toml"
-PYPROJECT_FILE = "pyproject.toml"
 # Tables of the same file that other command families read and validate themselves.
-OTHER_SECTIONS = frozenset({"check", "send", "bounces", "campaign", "mailboxes"})
+OTHER_SECTIONS = frozenset({"check", "send", "bounces", "campaign", "mailboxes", "ledger"})
 DEFAULT_SENDER = "Sender <sender@example.com>"
 
 _LINT_KEYS = ("threshold", "select", "ignore", "first-contact", "sender", "rules")
@@ -50,29 +49,6 @@ class LintConfig:
     settings: LintSettings = field(default_factory=LintSettings)
     sender: str = DEFAULT_SENDER
     path: Path | None = None  # None: built-in defaults
-
-
-def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``preflight.toml``, or ``pyproject.toml`` with ``[tool.preflight]``."""
-    folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        own = candidate / CONFIG_FILE
-        if own.is_file():
-            return own
-        pyproject = candidate / PYPROJECT_FILE
-        if pyproject.is_file() and _has_tool_preflight(pyproject):
-            return pyproject
-    return None
-
-
-def _has_tool_preflight(path: Path) -> bool:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        # A broken pyproject.toml that may not be ours: say so only if it is chosen.
-        return "[tool.preflight" in path.read_text(encoding="utf-8", errors="replace")
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "preflight" in tool
 
 
 def load_config(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from preflight.ledger import Ledger
+from preflight.ledger.backend import Database
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 CORPUS = SHARED / "corpora" / "bounces" / "emails"
@@ -25,7 +25,7 @@ def corpus() -> Path:
     return CORPUS
 
 
-def seed_messages(db: sqlite3.Connection, rows: list[tuple[str, str | None]],
+def seed_messages(db: Database, rows: list[tuple[str, str | None]],
                   campaign: str = "spring", mailbox: str = MAILBOX,
                   now: datetime | None = None,
                   mailboxes: dict[str, str] | None = None) -> dict[str, int]:
@@ -35,7 +35,7 @@ def seed_messages(db: sqlite3.Connection, rows: list[tuple[str, str | None]],
     ``mailboxes[recipient]`` (the envelope a bounce matched by recipient must come back to).
     """
     now = now or datetime.now(UTC) - timedelta(hours=1)
-    db.execute("INSERT OR IGNORE INTO campaigns (name, created_at) VALUES (?, ?)",
+    db.execute("INSERT INTO campaigns (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                (campaign, now.isoformat()))
     campaign_id = db.execute("SELECT id FROM campaigns WHERE name = ?", (campaign,)).fetchone()[0]
     ids: dict[str, int] = {}
@@ -43,11 +43,12 @@ def seed_messages(db: sqlite3.Connection, rows: list[tuple[str, str | None]],
         sent = (now + timedelta(minutes=index)).isoformat(timespec="milliseconds")
         cursor = db.execute(
             "INSERT INTO messages (campaign_id, recipient, mailbox, message_id, state, attempts,"
-            " created_at, updated_at, sent_at) VALUES (?, ?, ?, ?, 'sent', 1, ?, ?, ?)",
+            " created_at, updated_at, sent_at) VALUES (?, ?, ?, ?, 'sent', 1, ?, ?, ?)"
+            " RETURNING id",
             (campaign_id, recipient, (mailboxes or {}).get(recipient, mailbox), message_id,
              sent, sent, sent),
         )
-        ids[recipient] = int(cursor.lastrowid or 0)
+        ids[recipient] = int(cursor.fetchone()[0])
     return ids
 
 
@@ -62,6 +63,6 @@ def snapshot(ledger: Ledger) -> tuple[list[tuple[object, ...]], ...]:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    with Ledger(tmp_path / "ledger.sqlite3") as opened:
+def ledger(ledger_at: str) -> Iterator[Ledger]:
+    with Ledger(ledger_at) as opened:
         yield opened

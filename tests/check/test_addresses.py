@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
@@ -154,8 +152,8 @@ def test_fix_of_repairs_chained_with_a_typo() -> None:
     assert result.codes == ["comma-for-dot", "free-mail"]
 
 
-def test_suppressed_addresses_carry_reason_and_date(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+def test_suppressed_addresses_carry_reason_and_date(ledger_at: str) -> None:
+    with Ledger(ledger_at) as ledger:
         ledger.suppress("Buyer@Dongguan-Plastics.com", "userunknown", "bounce", "550 5.1.1")
         ledger.suppress("john.smith@gmail.com", "feedback", "complaint")
         checker = AddressChecker(ledger.suppression)

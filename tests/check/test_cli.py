@@ -175,13 +175,15 @@ def test_csv_report_neutralizes_formulas(runner: CliRunner, tmp_path: Path) -> N
     assert table[1][1] == "'=cmd|' /C calc'!A0" and table[1][2] == "reject"
 
 
-def test_suppressed_rows_from_the_ledger(runner: CliRunner, tmp_path: Path) -> None:
-    ledger_path = tmp_path / "ledger.sqlite3"
+def test_suppressed_rows_from_the_ledger(
+    runner: CliRunner, tmp_path: Path, ledger_at: str
+) -> None:
+    ledger_path = ledger_at
     with Ledger(ledger_path) as ledger:
         ledger.suppress("buyer@dongguan-plastics.com", "userunknown", "bounce", "550 5.1.1")
     source = write(tmp_path / "l.csv", "email\nBuyer@Dongguan-Plastics.com\nok@acme-tools.com\n")
     result = runner.invoke(
-        app, ["check", str(source), "--ledger", str(ledger_path), "--format", "jsonl"]
+        app, ["check", str(source), "--ledger", ledger_path, "--format", "jsonl"]
     )
     first = json.loads(result.stdout.splitlines()[0])
     assert first["verdict"] == "reject"

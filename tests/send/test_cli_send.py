@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -13,6 +12,7 @@ from support.dns_server import LoopbackDNS
 from typer.testing import CliRunner
 
 from preflight.cli import app
+from preflight.ledger import Ledger
 from preflight.sink import Reply, Sink
 from send.helpers import mailbox_toml, sample_rows
 
@@ -44,10 +44,10 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def test_send_then_status_then_resume(
-    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink
+    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, ledger_at: str
 ) -> None:
     path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)])
-    ledger = str(tmp_path / "l.db")
+    ledger = ledger_at
     code, out, err = invoke("send", str(path), "--ledger", ledger, "--yes", "--offline")
     assert code == 0, err
     assert "4 rows: 4 pass" in out
@@ -62,23 +62,23 @@ def test_send_then_status_then_resume(
 
 
 def test_send_without_yes_off_a_terminal_refuses(
-    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink
+    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, ledger_at: str
 ) -> None:
     path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
-    code, _, err = invoke("send", str(path), "--ledger", str(tmp_path / "l.db"), "--offline")
+    code, _, err = invoke("send", str(path), "--ledger", ledger_at, "--offline")
     assert code == 2
     assert err.strip() == "preflight: error: not a terminal: add --yes to send without confirmation"
     assert sink.received == []
 
 
 def test_dry_run_writes_the_exact_messages(
-    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink
+    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, ledger_at: str
 ) -> None:
     head = '[unsubscribe]\nurl = "https://brightline.example/u?e={email}"\n'
     path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, sink.port)], head=head)
     out_dir = tmp_path / "out"
     code, _out, err = invoke(
-        "send", str(path), "--ledger", str(tmp_path / "l.db"), "--dry-run", str(out_dir)
+        "send", str(path), "--ledger", ledger_at, "--dry-run", str(out_dir)
     )
     assert code == 0, err
     files = sorted(out_dir.glob("*.eml"))
@@ -90,15 +90,15 @@ def test_dry_run_writes_the_exact_messages(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Hi Name0," in message.get_body(("plain",)).get_content()
     assert sink.received == []
-    rows = sqlite3.connect(tmp_path / "l.db").execute("SELECT COUNT(*) FROM messages").fetchone()
+    rows = tuple(Ledger(ledger_at).db.execute("SELECT COUNT(*) FROM messages").fetchone())
     assert rows == (0,), "a dry run records nothing"
 
 
 def test_unknown_campaign_key_is_one_line_naming_file_line_and_key(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(sample_rows(1), [mailbox_toml(BOX, 25, extra='hots = "typo"')])
-    code, _out, err = invoke("plan", str(path), "--ledger", str(tmp_path / "l.db"))
+    code, _out, err = invoke("plan", str(path), "--ledger", ledger_at)
     assert code == 2
     line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "hots" in text)
     assert err.startswith(f"preflight: error: {path}:{line}: mailbox[1].hots: unknown key")
@@ -106,27 +106,30 @@ def test_unknown_campaign_key_is_one_line_naming_file_line_and_key(
 
 
 def test_missing_password_variable_is_a_clear_error(
-    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, monkeypatch: pytest.MonkeyPatch
+    campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, monkeypatch: pytest.MonkeyPatch,
+    ledger_at: str,
 ) -> None:
     monkeypatch.delenv("PREFLIGHT_NO_SUCH_PASSWORD", raising=False)
     extra = (
         'username = "li"\npassword_env = "PREFLIGHT_NO_SUCH_PASSWORD"\nallow_plaintext_auth = true'
     )
     path = campaign_dir(sample_rows(1), [mailbox_toml(BOX, sink.port, extra=extra)])
-    code, _, err = invoke("send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes")
+    code, _, err = invoke("send", str(path), "--ledger", ledger_at, "--yes")
     assert code == 1
     assert "PREFLIGHT_NO_SUCH_PASSWORD" in err and "is not set" in err
     assert sink.received == []
 
 
-def test_plan_shows_days_per_mailbox(campaign_dir: Callable[..., Path], tmp_path: Path) -> None:
+def test_plan_shows_days_per_mailbox(
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
+) -> None:
     plan = tmp_path / "five.toml"
     plan.write_text('name = "five"\nhourly_cap = 5\n[[steps]]\nfrom_day = 1\ndaily = 5\n')
     path = campaign_dir(
         sample_rows(12), [mailbox_toml(BOX, 25, warmup="five.toml", delay="[60, 60]")]
     )
     code, out, err = invoke(
-        "plan", str(path), "--ledger", str(tmp_path / "l.db"), "--start", "2026-01-05T08:00"
+        "plan", str(path), "--ledger", ledger_at, "--start", "2026-01-05T08:00"
     )
     assert code == 0, err
     assert "Mon 2026-01-05  5" in out and "Tue 2026-01-06  5" in out
@@ -186,7 +189,7 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert "inbox import: read 4 messages: bounce 1, autoreply 1, reply 1, optout 1" in out
     assert "follow-up, " in out and "anna.berg@" not in out.split("follow-up, ")[1].split("\n")[0]
     states = dict(
-        sqlite3.connect(ledger).execute(
+        Ledger(ledger).db.execute(
             "SELECT state, COUNT(*) FROM messages WHERE campaign_id ="
             " (SELECT id FROM campaigns WHERE name = 'demo') GROUP BY state"
         )
@@ -287,16 +290,16 @@ def test_plan_of_a_campaign_whose_template_needs_a_missing_column_is_refused(
 
 
 def test_plan_finish_includes_the_deferred_retries(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], ledger_at: str
 ) -> None:
     from datetime import datetime
 
     with Sink([Reply("person1@*", "452 4.2.2 Mailbox full")]).in_thread() as full:
         path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, full.port)])
-        ledger = str(tmp_path / "l.db")
+        ledger = ledger_at
         code, _out, err = invoke("send", str(path), "--ledger", ledger, "--yes", "--offline")
         assert code == 0, err
-    due = sqlite3.connect(ledger).execute(
+    due = Ledger(ledger).db.execute(
         "SELECT next_attempt_at FROM messages WHERE state = 'deferred'").fetchone()[0]
     code, planned, err = invoke("plan", str(path), "--ledger", ledger)
     assert code == 0, err

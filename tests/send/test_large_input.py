@@ -6,7 +6,6 @@ behaviour that makes it flat: how many rows are read, what is stored, what is se
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,12 +35,12 @@ def _rows_with_early_problems(count: int) -> list[list[str]]:
 
 
 def test_dry_run_limit_stops_validation_after_n_sendable(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(_rows_with_early_problems(500), [mailbox_toml(BOX, 25)])
     config = load_campaign(path)
     template = load_template(config.template)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         summary, written = write_dry_run(
             config, ledger, template, tmp_path / "out", now=NOW, limit=3
         )
@@ -63,11 +62,11 @@ def test_dry_run_limit_stops_validation_after_n_sendable(
 
 
 def test_dry_run_without_limit_reads_everything(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(_rows_with_early_problems(30), [mailbox_toml(BOX, 25)])
     config = load_campaign(path)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         summary, written = write_dry_run(
             config, ledger, load_template(config.template), tmp_path / "out", now=NOW
         )
@@ -96,12 +95,12 @@ def test_pooled_dry_run_stops_at_the_same_row_as_in_process(
 
 
 def test_prepare_with_limit_stores_only_rows_read_and_skips_sent_ones(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(_rows_with_early_problems(200), [mailbox_toml(BOX, 25)])
     config = load_campaign(path)
     template = load_template(config.template)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         campaign, summary = prepare_campaign(config, ledger, template, now=NOW, limit=4)
         assert summary.stopped_at_limit and summary.rows == 6 and summary.queued == 4
         stored = dict(
@@ -161,10 +160,10 @@ def test_validate_rows_same_verdicts_with_a_spilled_duplicate_memory(
 
 
 def test_cli_send_limit_sends_n_and_resumes_with_the_next_rows(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(_rows_with_early_problems(300), [mailbox_toml(BOX, 0)])
-    ledger = tmp_path / "l.db"
+    ledger = ledger_at
     with Sink().in_thread() as sink:
         path.write_text(path.read_text().replace("port = 0", f"port = {sink.port}"))
         args = ["send", str(path), "--ledger", str(ledger), "--yes", "--offline", "--limit", "2"]
@@ -179,18 +178,18 @@ def test_cli_send_limit_sends_n_and_resumes_with_the_next_rows(
         assert "6 rows: 4 pass, 1 skipped" in second.stdout
         received = sink.recipients()
     assert received == [f"person{i}@buyer{i % 7}.example" for i in (0, 2, 4, 5)]
-    count = sqlite3.connect(ledger).execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    count = Ledger(ledger).db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
     assert count == 5, "only the rows read are in the ledger (the duplicate is not stored)"
 
 
 def test_cli_dry_run_limit_names_the_rows_read(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     path = campaign_dir(_rows_with_early_problems(100), [mailbox_toml(BOX, 25)])
     result = runner.invoke(
         app,
         [
-            *("send", str(path), "--ledger", str(tmp_path / "l.db")),
+            *("send", str(path), "--ledger", ledger_at),
             *("--dry-run", str(tmp_path / "o"), "--limit", "1"),
         ],
     )

@@ -25,7 +25,7 @@ BOX = "li.wei@brightline.example"
 
 
 async def test_delivers_with_unsubscribe_headers_and_own_message_id(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     head = (
         '[unsubscribe]\nmailto = "unsub@brightline.example"\n'
@@ -33,7 +33,7 @@ async def test_delivers_with_unsubscribe_headers_and_own_message_id(
     )
     async with Sink() as sink:
         path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)], head=head)
-        stats, validation = await run_campaign(path, tmp_path / "l.db")
+        stats, validation = await run_campaign(path, ledger_at)
     assert validation.queued == 4 and stats.sent == 4
     assert len(sink.received) == 4
     for item in sink.received:
@@ -48,18 +48,18 @@ async def test_delivers_with_unsubscribe_headers_and_own_message_id(
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["Message-ID"].endswith("@brightline.example>")
         assert parseaddr(message["From"])[1] == BOX
-    assert set(states(tmp_path / "l.db").values()) == {"sent"}
+    assert set(states(ledger_at).values()) == {"sent"}
 
 
 async def test_hard_bounce_is_suppressed_and_skipped_next_time(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     async with Sink([Reply("person1@*", "550 5.1.1 User unknown")]) as sink:
         path = campaign_dir(sample_rows(3), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
     assert stats.bounced == 1 and stats.sent == 2
     assert "person1@buyer1.example" not in sink.recipients()
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         entry = ledger.suppression("person1@buyer1.example")
         assert entry is not None and entry.reason == "userunknown" and entry.source == "smtp"
         row = ledger.db.execute(
@@ -74,7 +74,7 @@ async def test_hard_bounce_is_suppressed_and_skipped_next_time(
     )
     async with Sink() as sink:
         path.write_text(_with_port(path.read_text(), sink.port))
-        stats, validation = await run_campaign(path, tmp_path / "l.db")
+        stats, validation = await run_campaign(path, ledger_at)
     assert validation.skipped_address == 1
     assert "person1@buyer1.example" not in sink.recipients()
     assert stats.sent == 2
@@ -87,42 +87,42 @@ def _with_port(text: str, port: int) -> str:
 
 
 async def test_soft_bounce_retried_after_24_then_48_hours_then_suppressed(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     async with Sink([Reply("person0@*", "452 4.2.2 Mailbox full")]) as sink:
         path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
-        await run_campaign(path, tmp_path / "l.db", wait_for_retries=True)
-    tries = [a for a in attempts(tmp_path / "l.db") if a[1].startswith("person0@")]
+        await run_campaign(path, ledger_at, wait_for_retries=True)
+    tries = [a for a in attempts(ledger_at) if a[1].startswith("person0@")]
     assert [a[3] for a in tries] == ["deferred", "deferred", "bounced"]
     gaps = [round((b[2] - a[2]) / 3600, 3) for a, b in itertools.pairwise(tries)]
     assert gaps == [24.0, 48.0]
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         entry = ledger.suppression("person0@buyer0.example")
     assert entry is not None and entry.reason == "soft-limit"
     assert sink.recipients() == ["person1@buyer1.example"]
 
 
 async def test_soft_bounce_that_clears_is_delivered_on_retry(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     async with Sink([Reply("person0@*", "451 4.3.0 Try later", times=1)]) as sink:
         path = campaign_dir(sample_rows(1), [mailbox_toml(BOX, sink.port)])
-        await run_campaign(path, tmp_path / "l.db", wait_for_retries=True)
-    assert states(tmp_path / "l.db") == {"person0@buyer0.example": "sent"}
+        await run_campaign(path, ledger_at, wait_for_retries=True)
+    assert states(ledger_at) == {"person0@buyer0.example": "sent"}
     assert sink.recipients() == ["person0@buyer0.example"]
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         assert ledger.suppression("person0@buyer0.example") is None
 
 
 async def test_deferred_retry_waits_for_the_next_run_by_default(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     async with Sink([Reply("person0@*", "452 4.2.2 Mailbox full")]) as sink:
         path = campaign_dir(sample_rows(2), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
     assert stats.next_retry is not None
     assert (stats.next_retry - START).total_seconds() == pytest.approx(24 * 3600, abs=5)
-    assert states(tmp_path / "l.db")["person0@buyer0.example"] == "deferred"
+    assert states(ledger_at)["person0@buyer0.example"] == "deferred"
 
 
 @pytest.mark.parametrize(
@@ -139,25 +139,26 @@ async def test_deferred_retry_waits_for_the_next_run_by_default(
     ],
 )
 async def test_spam_or_auth_rejection_pauses_the_mailbox_at_once(
-    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, stage: str, fix: str
+    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, stage: str, fix: str,
+    ledger_at: str,
 ) -> None:
     async with Sink([Reply("person1@*", reply, stage=stage)]) as sink:
         path = campaign_dir(sample_rows(5), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert sink.recipients() == ["person0@buyer0.example"], "nothing after the rejection"
         assert BOX in stats.paused and fix in stats.paused[BOX]
-        current = states(tmp_path / "l.db")
+        current = states(ledger_at)
         assert current["person1@buyer1.example"] == "failed"
         assert list(current.values()).count("queued") == 3
-        with Ledger(tmp_path / "l.db") as ledger:
+        with Ledger(ledger_at) as ledger:
             assert ledger.suppression("person1@buyer1.example") is None
             assert BOX in ledger.paused_mailboxes()
         # The pause outlives the run: a second run sends nothing.
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert stats.sent == 0 and len(sink.received) == 1
-        with Ledger(tmp_path / "l.db") as ledger:
+        with Ledger(ledger_at) as ledger:
             ledger.unpause_mailbox(BOX)
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert stats.sent == 3 and len(sink.received) == 4
 
 
@@ -174,7 +175,8 @@ async def test_spam_or_auth_rejection_pauses_the_mailbox_at_once(
     ],
 )
 async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipient(
-    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str
+    campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str,
+    ledger_at: str,
 ) -> None:
     stop = asyncio.Event()
 
@@ -187,7 +189,7 @@ async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipi
     async with Sink([Reply("person1@*", reply, stage="rcpt")]) as sink:
         path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)])
         stats, _ = await run_campaign(
-            path, tmp_path / "l.db", stop=stop, on_progress=stop_once_held
+            path, ledger_at, stop=stop, on_progress=stop_once_held
         )
         assert sink.recipients() == ["person0@buyer0.example"], "nothing after the refusal"
         if reason == "sendinglimit":
@@ -195,8 +197,8 @@ async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipi
         else:
             assert BOX in stats.paused and fix in stats.paused[BOX]
         # The message waits for the mailbox to resume; the address is not charged.
-        assert states(tmp_path / "l.db")["person1@buyer1.example"] == "deferred"
-        with Ledger(tmp_path / "l.db") as ledger:
+        assert states(ledger_at)["person1@buyer1.example"] == "deferred"
+        with Ledger(ledger_at) as ledger:
             assert ledger.suppression("person1@buyer1.example") is None
             row = ledger.db.execute(
                 "SELECT reason, soft_failures FROM messages WHERE recipient = ?",
@@ -205,27 +207,27 @@ async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipi
 
 
 async def test_hard_bounces_over_five_percent_pause_the_mailbox(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     faults = [Reply(f"person{i}@*", "550 5.1.1 User unknown") for i in (0, 1, 2)]
     async with Sink(faults) as sink:
         path = campaign_dir(sample_rows(40), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
     # 3 hard bounces: the brake holds its judgement until 20 sends, then 3/20 > 5 %.
-    assert len(attempts(tmp_path / "l.db")) == 20
+    assert len(attempts(ledger_at)) == 20
     assert "3 of the last 20" in stats.paused[BOX]
     assert len(sink.received) == 17
 
 
 async def test_rate_answer_slows_the_mailbox_down(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     fault = Reply("person1@*", "421 4.7.0 Try again later, closing connection", times=1)
     async with Sink([fault]) as sink:
         path = campaign_dir(sample_rows(5), [mailbox_toml(BOX, sink.port, delay="[10, 10]")])
-        stats, _ = await run_campaign(path, tmp_path / "l.db", wait_for_retries=True)
+        stats, _ = await run_campaign(path, ledger_at, wait_for_retries=True)
     assert BOX in stats.slowed
-    log = attempts(tmp_path / "l.db")
+    log = attempts(ledger_at)
     times = [a[2] for a in log]
     gaps = [round(b - a, 3) for a, b in itertools.pairwise(times)]
     assert gaps[0] == 10.0, "normal pace before the rate answer"

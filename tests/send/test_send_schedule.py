@@ -27,7 +27,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 async def test_thirty_days_of_warm_up_in_virtual_time(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     boxes = ["li.wei@brightline.example", "wang.fang@brightline.example"]
     window = dict(
@@ -56,14 +56,14 @@ async def test_thirty_days_of_warm_up_in_virtual_time(
         clock_box.append(LoopClock(START))
         stats, _ = await run_campaign(
             path,
-            tmp_path / "l.db",
+            ledger_at,
             stop=stop,
             on_progress=stop_after_thirty_days,
             clock=clock_box[0],
             seed=3,
         )
         received = list(sink.received)
-    log = attempts(tmp_path / "l.db")
+    log = attempts(ledger_at)
     assert stats.stopped and stats.sent == len(log) == len(received)
     plan = load_plan("new-mailbox")
     start_day = START.date()
@@ -108,14 +108,14 @@ async def test_thirty_days_of_warm_up_in_virtual_time(
 
 
 async def test_inbox_rotation_spreads_recipients(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     boxes = ["a@brightline.example", "b@brightline.example", "c@brightline.example"]
     async with Sink() as sink:
         path = campaign_dir(
             sample_rows(12), [mailbox_toml(box, sink.port, delay="[30, 30]") for box in boxes]
         )
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
     senders = [parseaddr(item.message()["From"])[1] for item in sink.received]
     assert stats.sent == 12
     assert Counter(senders) == {box: 4 for box in boxes}
@@ -124,7 +124,7 @@ async def test_inbox_rotation_spreads_recipients(
 
 
 async def test_per_domain_cap_across_mailboxes(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     rows = [[f"p{i}@bigcorp.example", f"N{i}", "Big Corp"] for i in range(6)]
     rows += [[f"q{i}@small{i}.example", f"M{i}", "Small"] for i in range(4)]
@@ -135,9 +135,9 @@ async def test_per_domain_cap_across_mailboxes(
             [mailbox_toml(box, sink.port, delay="[10, 10]") for box in boxes],
             head="domain_cap = 2\ndomain_cap_hours = 1\n",
         )
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
     assert stats.sent == 10
-    log = attempts(tmp_path / "l.db")
+    log = attempts(ledger_at)
     big = sorted(t for _, r, t, _ in log if r.endswith("@bigcorp.example"))
     for index in range(2, len(big)):
         assert big[index] - big[index - 2] >= 3600, "3 sends to one domain within an hour"
@@ -148,19 +148,19 @@ async def test_per_domain_cap_across_mailboxes(
 
 
 async def test_header_injection_is_refused_and_not_sent(
-    campaign_dir: Callable[..., Path], tmp_path: Path
+    campaign_dir: Callable[..., Path], tmp_path: Path, ledger_at: str
 ) -> None:
     rows = sample_rows(3)
     rows[1][2] = "Evil Corp\r\nBcc: victim@elsewhere.example"
     async with Sink() as sink:
         path = campaign_dir(rows, [mailbox_toml("a@brightline.example", sink.port)])
-        stats, validation = await run_campaign(path, tmp_path / "l.db")
+        stats, validation = await run_campaign(path, ledger_at)
     assert stats.sent == 2 and validation.skipped_other == 1
     assert "person1@buyer1.example" not in sink.recipients()
     assert all("victim" not in str(item.data) for item in sink.received)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_at) as ledger:
         detail = ledger.db.execute(
             "SELECT detail FROM messages WHERE recipient = 'person1@buyer1.example'"
         ).fetchone()[0]
-    assert states(tmp_path / "l.db")["person1@buyer1.example"] == "skipped"
+    assert states(ledger_at)["person1@buyer1.example"] == "skipped"
     assert "Subject" in detail and "line break" in detail

@@ -70,20 +70,20 @@ async def test_self_signed_server_is_refused_then_trusted_with_ca_file(
     tmp_path: Path,
     certificate: tuple[Path, Path],
     security: str,
-    implicit: bool,
+    implicit: bool, ledger_at: str,
 ) -> None:
     async with Sink(tls=server_context(certificate), implicit_tls=implicit) as sink:
         box = mailbox_toml(BOX, sink.port).replace('"none"', f'"{security}"')
         path = campaign_dir(sample_rows(2), [box])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert sink.received == []
         assert "certificate verify failed" in stats.paused[BOX]
-        assert set(states(tmp_path / "l.db").values()) == {"queued"}, "nothing was lost"
+        assert set(states(ledger_at).values()) == {"queued"}, "nothing was lost"
         trusted = box + f'ca_file = "{certificate[0]}"\n'
         path = campaign_dir(sample_rows(2), [trusted])
-        with Ledger(tmp_path / "l.db") as ledger:
+        with Ledger(ledger_at) as ledger:
             ledger.unpause_mailbox(BOX)
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(path, ledger_at)
         assert stats.sent == 2 and len(sink.received) == 2
 
 
@@ -105,13 +105,14 @@ async def test_insecure_flag_accepts_any_certificate(
 
 
 def test_cli_refuses_a_self_signed_server_in_one_line_until_insecure(
-    campaign_dir: Callable[..., Path], tmp_path: Path, certificate: tuple[Path, Path]
+    campaign_dir: Callable[..., Path], tmp_path: Path, certificate: tuple[Path, Path],
+    ledger_at: str,
 ) -> None:
     runner = CliRunner()
     with Sink(tls=server_context(certificate), implicit_tls=True).in_thread() as sink:
         box = mailbox_toml(BOX, sink.port).replace('"none"', '"tls"')
         path = campaign_dir(sample_rows(2), [box])
-        base = ["send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes", "--offline"]
+        base = ["send", str(path), "--ledger", ledger_at, "--yes", "--offline"]
         refused = runner.invoke(app, base)
         assert refused.exit_code == 1
         assert refused.stderr.startswith("preflight: error: li.wei@brightline.example paused:")
