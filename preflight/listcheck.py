@@ -115,6 +115,7 @@ def with_value_reasons(checked: CheckedRow, columns: frozenset[str] | None) -> C
             "formula",
             f"{name} looks like a spreadsheet formula ({fields[name][:40]!r}); send blocks it",
             f"replace the {name} value with plain text",
+            "warn",
         )
         for name in found
     ]

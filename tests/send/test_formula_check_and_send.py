@@ -52,8 +52,8 @@ def _campaign(campaign_dir: Callable[..., Path], tmp_path: Path, port: int) -> P
 def _flagged(out: str) -> dict[str, str]:
     flagged = {}
     for line in out.splitlines():
-        if ": reject " in line and "formula:" in line:
-            address = line.split(": reject ", 1)[1].split(":", 1)[0]
+        if ": warn " in line and "formula:" in line:
+            address = line.split(": warn ", 1)[1].split(":", 1)[0]
             flagged[address] = line
     return flagged
 
@@ -66,12 +66,12 @@ def test_check_flags_in_used_columns_and_send_blocks_the_same_rows(
 
     # With the template: only first_name and company count; the phone column is not used.
     result = runner.invoke(app, ["check", str(csv_path), "--template", str(tmp_path / "t.j2")])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     flagged = _flagged(result.stdout)
     assert set(flagged) == {"zwsp@buyer.example", "wide@buyer.example", "at@buyer.example"}
     assert "first_name looks like a spreadsheet formula" in flagged["zwsp@buyer.example"]
     assert "company looks like a spreadsheet formula" in flagged["wide@buyer.example"]
-    assert "reject formula" in " ".join(result.stdout.split())
+    assert "warn formula" in " ".join(result.stdout.split())
 
     # Without a template every column counts: the DDE phone value is flagged too, the
     # phone number is not.
@@ -90,15 +90,22 @@ def test_check_flags_in_used_columns_and_send_blocks_the_same_rows(
         assert f"{address}: value: " in out and "looks like a spreadsheet formula" in out
 
 
-def test_check_out_guards_and_send_still_blocks_the_guarded_value(
+def test_check_out_keeps_the_row_guarded_and_send_still_blocks_it(
     campaign_dir: Callable[..., Path], tmp_path: Path, sink: Sink, runner: CliRunner
 ) -> None:
-    """A row kept by --out (no template: a formula counts as a reject, so it is dropped)."""
-    _campaign(campaign_dir, tmp_path, sink.port)
+    """A warned row goes to --out with the guard apostrophe; send reads it back the way a
+    spreadsheet does and blocks it, so neither the formula nor the apostrophe goes out."""
+    path = _campaign(campaign_dir, tmp_path, sink.port)
     clean = tmp_path / "clean.csv"
     result = runner.invoke(app, ["check", str(tmp_path / "r.csv"), "--out", str(clean)])
     assert result.exit_code == 0, result.output
     kept = clean.read_text(encoding="utf-8")
-    assert "ok@buyer.example" in kept and "'+49 30 1234" in kept  # the guard stays defensive
-    for address in ("zwsp@", "wide@", "at@", "dde@"):
-        assert address not in kept
+    assert "'\u200b=HYPERLINK" in kept and "'+49 30 1234" in kept
+    clean.replace(tmp_path / "r.csv")
+    result = runner.invoke(app, ["send", str(path), "--ledger", str(tmp_path / "l.db"), "--yes",
+                                 "--offline"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    sent = {rcpt for item in sink.received for rcpt in item.rcpt_tos}
+    assert sent == {"ok@buyer.example", "dde@buyer.example"}
+    for item in sink.received:
+        assert b"HYPERLINK" not in item.data and b"'" not in item.data.split(b"Hi ", 1)[1][:3]
