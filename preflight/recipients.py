@@ -129,6 +129,11 @@ class RecipientReader(Iterator[RecipientRow]):
             yield line
 
     @property
+    def bytes_read(self) -> int:
+        """How far into the file the reader is, in bytes (to the buffer's last read)."""
+        return self._text.buffer.tell()
+
+    @property
     def email_column(self) -> str:
         """The header cell of the email column as the file spells it."""
         return self.columns[self._email_index]

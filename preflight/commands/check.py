@@ -101,6 +101,7 @@ def check(
     if timeout <= 0:
         raise UsageError("must be more than 0 seconds", field="--timeout")
     from preflight.addresses import AddressChecker
+    from preflight.consoles import file_progress
     from preflight.listcheck import ListSummary, check_rows, with_value_reasons
     from preflight.listreport import CleanListWriter
     from preflight.recipients import read_recipients
@@ -124,7 +125,12 @@ def check(
         checker = AddressChecker(opened.suppression if opened else None, fix=fix)
         columns = used if used is not None else frozenset(reader.columns) - {reader.email_column}
 
+        step = stack.enter_context(
+            file_progress(recipients, lambda: reader.bytes_read, f"checking {recipients.name}")
+        )
+
         def take(checked: CheckedRow) -> None:
+            step()
             checked = with_value_reasons(checked, columns)
             summary.add(checked)
             emit(checked)

@@ -23,12 +23,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from preflight.consoles import make_console
 from preflight.errors import MailboxError, PreflightError, UsageError
 from preflight.terminal import visible_line
 from preflight.wording import local_time, plural
 
 warmup_app = typer.Typer(
-    help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
+    help="Warm-up plans: how many messages a mailbox may send per day.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 class StatusFormat(StrEnum):
@@ -46,11 +49,8 @@ CampaignArgument = Annotated[
 
 
 def _console() -> Console:
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        # Piped or captured output: wide tables rather than truncated addresses.
-        console = Console(highlight=False, soft_wrap=True, width=max(console.width, 160))
-    return console
+    # Piped or captured output: wide tables and whole lines, never cut at 80 columns.
+    return make_console()
 
 
 @warmup_app.command("show")
@@ -218,7 +218,7 @@ def send(
 
     config, opened = _open(campaign, ledger)
     console = _console()
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     with opened:
         for box in config.mailboxes:
             box.password()  # fail now, naming the variable, not halfway through
