@@ -11,7 +11,7 @@ import contextlib
 import json
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -132,7 +132,7 @@ def plan(
         f"{plural(result.scheduled, 'message')} over {plural(len(result.per_day), 'day')}"
     )
     if result.first and result.finish:
-        zone = config.mailboxes[0].window.tz
+        zone = _zone(config)
         retries = " (including deferred retries)" if planned.retry_due else ""
         console.print(
             f"first send {local_time(result.first, zone)}, "
@@ -258,7 +258,7 @@ def send(
             config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
         )
         to_send = len(pending) if limit is None else min(limit, len(pending))
-        finish = f"{forecast.finish:%Y-%m-%d %H:%M} UTC" if forecast.finish else "never"
+        finish = local_time(forecast.finish, _zone(config)) if forecast.finish else "never"
         console.print(
             f"ready to send {to_send} of {len(pending)} queued messages from "
             f"{len(config.mailboxes)} mailbox(es); planned finish {finish}"
@@ -276,7 +276,7 @@ def send(
         stats = asyncio.run(
             _run(config, opened, template, campaign_id, limit, insecure, wait_retries, console)
         )
-        _print_run(console, stats, show_paused=False)
+        _print_run(console, stats, show_paused=False, zone=_zone(config))
         _print_status(console, opened, config, campaign_id)
         if stats.stopped_by:
             # Like other command-line tools: 128 + the signal, so cron jobs and scripts see
@@ -325,7 +325,7 @@ async def _run(
     def show(stats: Any) -> None:
         nonlocal printed
         if live is not None:
-            live.update(_progress_table(stats))
+            live.update(_progress_table(stats, _zone(config)))
             return
         # Not a terminal (a log, a pipe, cron): each event that changes what happens is one
         # line, at once, instead of a silent wait.
@@ -359,7 +359,12 @@ async def _run(
                 loop.remove_signal_handler(sig)
 
 
-def _progress_table(stats: Any) -> Table:
+def _zone(config: Any) -> tzinfo:
+    """The zone times are shown in: the (first) mailbox's, as plan and the events use."""
+    return config.mailboxes[0].window.tz if config.mailboxes else UTC
+
+
+def _progress_table(stats: Any, zone: tzinfo = UTC) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_row("progress", f"{stats.done} / {stats.total}")
     table.add_row("sent", str(stats.sent))
@@ -369,7 +374,7 @@ def _progress_table(stats: Any) -> Table:
     if stats.paused:
         table.add_row("paused", ", ".join(stats.paused))
     if stats.next_send:
-        table.add_row("next send", f"{stats.next_send:%Y-%m-%d %H:%M:%S} UTC")
+        table.add_row("next send", local_time(stats.next_send, zone))
     if stats.last:
         table.add_row("last", Text(visible_line(stats.last)))
     table.add_row("", "Ctrl-C stops after the message in flight")
@@ -428,7 +433,9 @@ def _print_validation(console: Console, summary: Any) -> None:
         console.print(f"  warning {visible_line(line)}", markup=False)
 
 
-def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
+def _print_run(
+    console: Console, stats: Any, *, show_paused: bool = True, zone: tzinfo = UTC
+) -> None:
     # Counted by message (each once, in the state it ended this run in), so the parts add up
     # to the messages this run handled; a deferral that was retried shows as its retry count.
     deferred = stats.deferred - stats.retried
@@ -469,7 +476,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
         console.print("--limit reached; run again to continue")
     if stats.next_retry:
         console.print(
-            f"deferred retries are due from {stats.next_retry:%Y-%m-%d %H:%M} UTC: "
+            f"deferred retries are due from {local_time(stats.next_retry, zone)}: "
             "run send again then (or --wait-retries)"
         )
 
@@ -494,7 +501,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
             console.print(f"paused sending mailbox {box}: {visible_line(reason)}", markup=False)
     retry = ledger.next_retry_at(campaign_id)
     if retry:
-        console.print(f"next retry due {retry}")
+        console.print(f"next retry due {local_time(datetime.fromisoformat(retry), _zone(config))}")
 
 
 def status(
@@ -580,13 +587,16 @@ def demo(
 
 
 def _report_demo(console: Console, result: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Berlin")  # the shipped demo campaign's mailboxes
     _print_validation(console, result.validation)
     console.print(
-        f"virtual time {result.virtual_start:%a %Y-%m-%d %H:%M} → "
-        f"{result.virtual_end:%a %Y-%m-%d %H:%M} UTC "
+        f"virtual time {local_time(result.virtual_start, zone)} → "
+        f"{local_time(result.virtual_end, zone)} "
         "(send windows Mon-Fri 09:00-17:00 Europe/Berlin)"
     )
-    _print_run(console, result.stats)
+    _print_run(console, result.stats, zone=zone)
     late = result.late_bounces
     console.print(
         f"the sink accepted {plural(result.delivered, 'message')}; "
