@@ -12,7 +12,7 @@ import asyncio
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,8 +24,11 @@ from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
+from preflight.limits import build_gates
 from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
+from preflight.provider_limits import binding_limit, reset_at
+from preflight.rate_limit import RateLimiters
 from preflight.recipients import read_recipients
 from preflight.run_leases import MailboxLeases
 from preflight.schedule import Dispatcher, DomainCap, MailboxSchedule, Pick, QueuedMessage
@@ -62,8 +65,17 @@ def build_dispatcher(
     schedules: dict[str, MailboxSchedule] = {}
     # Two days back covers "today" in any time zone, and the last hour.
     since = iso(now - 2 * 86400)
+    histories = {
+        box.address: ledger.mailbox_attempt_times(box.address, since) if ledger else []
+        for box in config.mailboxes
+    }
+    gates = build_gates(
+        config.mailboxes,
+        histories.__getitem__,
+        lambda domain: ledger.domain_mailbox_attempt_times(domain, since) if ledger else [],
+    )
     for mailbox in config.mailboxes:
-        history = ledger.mailbox_attempt_times(mailbox.address, since) if ledger else []
+        history = histories[mailbox.address]
         schedules[mailbox.address] = MailboxSchedule(
             mailbox.address,
             mailbox.plan,
@@ -72,6 +84,7 @@ def build_dispatcher(
             mailbox.delay_seconds,
             rng,
             history,
+            gates[mailbox.address],
         )
     cap = None
     if config.domain_cap is not None:
@@ -83,6 +96,9 @@ def build_dispatcher(
         for address in ledger.paused_mailboxes():
             if address in schedules:
                 dispatcher.pause(address)
+        for address, (_, until) in ledger.mailbox_holds(iso(now)).items():
+            if address in schedules:
+                schedules[address].hold_until(epoch(until))
     return dispatcher
 
 
@@ -97,6 +113,8 @@ class Plan:
     paused: list[str]
     # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
     after_until: int = 0
+    # mailbox-local date -> mailbox -> the daily limit that binds and what it is
+    binding: dict[date, dict[str, tuple[int, str]]] = field(default_factory=dict)
 
 
 def plan_campaign(
@@ -108,13 +126,15 @@ def plan_campaign(
     seed: int = 0,
     not_before: Mapping[int, float] | None = None,
     until: datetime | None = None,
+    on_pick: Callable[[Pick], None] | None = None,
 ) -> Plan:
     """Simulate the sender on ``(seq, recipient)`` pairs from ``start``: no clock, no network.
 
     ``not_before`` maps a seq to the moment its deferred retry is due (epoch seconds): the
     plan sends it no earlier, so the finish includes tomorrow's retries. With ``until``, the
     simulation stops at that moment (a report's horizon): what would go later is counted in
-    ``after_until``, not in ``unscheduled``.
+    ``after_until``, not in ``unscheduled``. ``on_pick`` sees every planned send (who, to whom,
+    when) without the plan keeping them.
     """
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
@@ -135,6 +155,8 @@ def plan_campaign(
             after_until = len(dispatcher) + 1
             break
         dispatcher.record(pick, pick.when)
+        if on_pick is not None:
+            on_pick(pick)
         now = pick.when
         day = dispatcher.mailboxes[pick.mailbox].local_date(now)
         counts = per_day.setdefault(day, {})
@@ -144,6 +166,7 @@ def plan_campaign(
         scheduled += 1
     return Plan(
         start=start,
+        binding=day_limits(config, per_day),
         per_day=per_day,
         first=_dt(first),
         finish=_dt(last),
@@ -152,6 +175,39 @@ def plan_campaign(
         paused=sorted(dispatcher.paused),
         after_until=after_until,
     )
+
+
+def day_limits(
+    config: CampaignConfig, per_day: dict[date, dict[str, int]]
+) -> dict[date, dict[str, tuple[int, str]]]:
+    """For each planned day and mailbox: the daily limit that binds (the plan's or the
+    provider's), as ``preflight plan`` shows it. A domain quota is the whole domain's, shared
+    by all its mailboxes (see :func:`preflight.limits.build_gates`)."""
+    quota: dict[str, int] = {}
+    for box in config.mailboxes:
+        if box.limits.domain_per_day:
+            quota[box.domain] = min(box.limits.domain_per_day, quota.get(box.domain, 10**9))
+    limits = {
+        box.address: replace(box.limits, domain_per_day=quota.get(box.domain))
+        for box in config.mailboxes
+    }
+    return {
+        day: {
+            box.address: binding_limit(
+                box.plan.daily_cap(box.warmup_start, day),
+                limits[box.address],
+                _window_hours(box),
+            )
+            for box in config.mailboxes
+        }
+        for day in per_day
+    }
+
+
+def _window_hours(box: MailboxConfig) -> float:
+    window = box.window
+    end = 24 * 60 if window.end is None else window.end.hour * 60 + window.end.minute
+    return (end - (window.start.hour * 60 + window.start.minute)) / 60
 
 
 def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
@@ -220,6 +276,8 @@ class RunStats:
     limit_reached: bool = False
     last: str = ""
     slowed: set[str] = field(default_factory=set)
+    # Mailboxes held until their provider's limit resets: reason, until when.
+    held: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -270,6 +328,8 @@ class CampaignRun:
         self.stop = stop or asyncio.Event()
         factory = connection_factory or (lambda box: MailboxConnection(box, insecure=insecure))
         self.connections = {box.address: factory(box) for box in config.mailboxes}
+        # An accelerated clock (the demo) runs `speed` campaign seconds per loop second.
+        self.rate_limits = RateLimiters(config.mailboxes, 1.0 / getattr(clock, "speed", 1.0))
         self.stats = RunStats()
         self._hard: dict[str, deque[bool]] = {}
         self._connect_failures: dict[str, int] = {}
@@ -342,6 +402,7 @@ class CampaignRun:
                 if not await self.clock.sleep_until(_dt(pick.when) or now, self.stop):
                     dispatcher.put_back(pick.message)
                     break
+                await self.rate_limits.acquire(pick.mailbox)
                 if await self._send_one(dispatcher, pick):
                     sent_this_run += 1
                 self._progress()
@@ -535,6 +596,8 @@ class CampaignRun:
             decision = decide(policy, verdict, soft_so_far)
             soft = decision.counts_against_recipient and not verdict.hard
             retry_at = started + decision.retry_after if decision.retry_after else None
+            if decision.hold_until_reset:
+                retry_at = self._hold(dispatcher, mailbox, reply, now)
             result = AttemptResult(
                 state=decision.state,
                 code=reply.code,
@@ -544,7 +607,8 @@ class CampaignRun:
                 hard=verdict.hard,
                 next_attempt_at=iso(retry_at) if retry_at else None,
                 soft_failure=soft and decision.state != "sent",
-                detail=decision.pause_mailbox,
+                detail=decision.pause_mailbox
+                or (f"mailbox held until {iso(retry_at)}" if decision.hold_until_reset else None),
             )
             if result.soft_failure:
                 self._soft[message.row_id] = soft_so_far + 1
@@ -575,6 +639,27 @@ class CampaignRun:
             brake = hard_bounce_brake(policy, flags)
             if brake and mailbox not in dispatcher.paused:
                 self._pause(dispatcher, mailbox, brake)
+
+    def _hold(
+        self, dispatcher: Dispatcher, mailbox: str, reply: SmtpReply, now: datetime
+    ) -> datetime:
+        """The provider's own limit is reached: send nothing from ``mailbox`` until it resets.
+
+        Under a domain-wide quota the refusal speaks for the whole domain, so every mailbox of
+        it here is held too.
+        """
+        box = self.config.mailbox(mailbox)
+        limits = box.limits
+        until = reset_at(limits, reply.text, now.timestamp())
+        why = f"{reply}: {limits.label} sending limit reached"
+        held = [mailbox]
+        if limits.domain_per_day:
+            held += [b.address for b in self.config.mailboxes if b.domain == box.domain]
+        for address in dict.fromkeys(held):
+            dispatcher.mailboxes[address].hold_until(until)
+            self.ledger.hold_mailbox(address, why, iso(until), self.config.name, iso(now))
+            self.stats.held[address] = (why, _dt(until) or now)
+        return _dt(until) or now
 
     def _pause(self, dispatcher: Dispatcher, mailbox: str, reason: str) -> None:
         dispatcher.pause(mailbox)

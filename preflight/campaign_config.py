@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from preflight.errors import ConfigError, MailboxError, PreflightError
 from preflight.lint.settings import DEFAULT_THRESHOLD, LintSettings
 from preflight.policy import BouncePolicy
+from preflight.provider_limits import SendLimits, resolve_limits
 from preflight.resources import shipped_dir
 from preflight.schedule import SendWindow
 from preflight.warmup import WEEKDAYS, WarmupPlan, load_plan
@@ -57,6 +58,8 @@ _MAILBOX_KEYS = {
     "timezone",
     "delay_seconds",
     "timeout",
+    "provider",
+    "limits",
 }
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -79,6 +82,8 @@ class MailboxConfig:
     timeout: float
     # Dangerous: AUTH over a connection without TLS (the password readable on the wire).
     allow_plaintext_auth: bool = False
+    # The provider's documented limits with the mailbox's overrides (none by default).
+    limits: SendLimits = field(default_factory=SendLimits)
 
     @property
     def domain(self) -> str:
@@ -439,6 +444,11 @@ class _Reader:
             delay_seconds=self.delay(section, where),
             timeout=float(self.number(section, "timeout", where, 30.0, low=0.1)),
             allow_plaintext_auth=plaintext,
+            limits=resolve_limits(
+                self.string(section, "provider", where, None),
+                section.get("limits"),
+                lambda message, key: self.fail(message, f"{where}.{key}"),
+            ),
         )
 
     def window(self, section: dict[str, Any], where: str) -> SendWindow:

@@ -77,6 +77,9 @@ class BouncePolicy:
     slow_down_codes: frozenset[int] = frozenset({421})
     slow_down_statuses: frozenset[str] = frozenset({"4.7.0"})
     slow_down_reasons: frozenset[str] = frozenset({"toomanyconn", "speeding"})
+    # The mailbox's own provider refusing a submission over its sending limit: hold the
+    # mailbox until the provider's reset; the recipient has nothing to do with it.
+    limit_reasons: frozenset[str] = frozenset({"sendinglimit"})
     slow_down_retry_after: timedelta = timedelta(minutes=30)
     # Each slow-down multiplies the mailbox's delay between sends by this factor.
     slow_down_factor: float = 2.0
@@ -105,6 +108,8 @@ class Decision:
     # A one-line what-to-fix when the mailbox must stop sending; None to carry on.
     pause_mailbox: str | None = None
     slow_down: bool = False
+    # Hold the mailbox until its provider's limit resets; the message waits for then.
+    hold_until_reset: bool = False
     # False for replies that say nothing about the recipient (rate limits, sender blocks):
     # the message's soft-failure count is not increased.
     counts_against_recipient: bool = field(default=True)
@@ -120,9 +125,15 @@ def decide(policy: BouncePolicy, reply: ReplyClass, soft_failures_so_far: int) -
     code = reply.code
     if reply.reason in NOT_A_FAILURE or (code is not None and 200 <= code < 300):
         return Decision(state="sent", counts_against_recipient=False)
+    if reply.reason in policy.limit_reasons:
+        # The user's own provider's sending limit: the mailbox is held until the provider's
+        # reset (it ends by itself, no --unpause), the message waits for then. Before the
+        # slow-down check: "421 4.7.0 … sending limit" is a daily limit, not a pace.
+        return Decision(state="deferred", hold_until_reset=True, counts_against_recipient=False)
     if reply.submission or reply.reason == Reason.SENDINGLIMIT:
-        # The user's own provider refused to send (a sending limit, its own spam filter):
-        # nothing about the recipient. The message waits; the mailbox stops until the fix.
+        # The user's own provider refused to send (its own spam filter; a sending limit when
+        # a campaign's policy does not hold for it): nothing about the recipient. The message
+        # waits; the mailbox stops until the fix.
         fix = PAUSE_FIXES.get(reply.reason, GENERIC_PAUSE_FIX)
         if reply.reason != Reason.SENDINGLIMIT:
             fix = f"your own mail provider refused to send: {fix}"

@@ -10,11 +10,12 @@ from __future__ import annotations
 import heapq
 import random
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from preflight.limits import Gate
 from preflight.warmup import WarmupPlan
 
 HOUR = 3600.0
@@ -61,8 +62,11 @@ class MailboxSchedule:
         delay_range: tuple[float, float],
         rng: random.Random,
         history: Iterable[float] = (),
+        gates: Sequence[Gate] = (),
     ) -> None:
         self.name = name
+        # Provider limits (spacing, 24-hour quotas), some shared with other mailboxes.
+        self.gates = tuple(gates)
         self.plan = plan
         self.start_date = start_date
         self.window = window
@@ -71,9 +75,9 @@ class MailboxSchedule:
         self.slowdown = 1.0
         self.not_before = 0.0
         self._span: tuple[float, float, date] = (0.0, 0.0, date.min)
-        # (asked at, answer): valid for any later "now" up to the answer, until a send,
-        # a slow-down or a hold changes the mailbox's state.
-        self._cached: tuple[float, float | None] | None = None
+        # (asked at, answer, gate versions): valid for any later "now" up to the answer,
+        # until a send, a slow-down, a hold or a send through a shared gate changes it.
+        self._cached: tuple[float, float | None, int] | None = None
         self._days: dict[date, _Day] = {}
         self.sent_on: dict[date, int] = {}
         self._recent: deque[float] = deque()
@@ -125,10 +129,18 @@ class MailboxSchedule:
     def earliest(self, now: float) -> float | None:
         """The first moment at or after ``now`` this mailbox may send; None if never."""
         cached = self._cached
+        versions = sum(gate.version for gate in self.gates)
         if cached is not None and cached[0] <= now and (cached[1] is None or now <= cached[1]):
-            return cached[1]
+            answer = cached[1]
+            if cached[2] == versions:
+                return answer
+            # Another mailbox sent through a shared gate. Sends only add constraints, so an
+            # answer the gates still allow is still the earliest one.
+            if answer is not None and all(gate.earliest(answer) <= answer for gate in self.gates):
+                self._cached = (cached[0], answer, versions)
+                return answer
         answer = self._search(now)
-        self._cached = (now, answer)
+        self._cached = (now, answer, versions)
         return answer
 
     def _search(self, now: float) -> float | None:
@@ -154,6 +166,10 @@ class MailboxSchedule:
                 # `hourly` sends within the hour before `when`: wait for the oldest to age out.
                 when = recent[-hourly] + HOUR
                 continue
+            gated = max((gate.earliest(when) for gate in self.gates), default=when)
+            if gated > when:
+                when = gated  # and check the window and the caps again at that moment
+                continue
             return when
         return None
 
@@ -173,6 +189,8 @@ class MailboxSchedule:
         """A send attempt started at ``when``: it counts against today's and this hour's cap."""
         self._cached = None
         self._count(when)
+        for gate in self.gates:
+            gate.record(when)
         low, high = self.delay_range
         delay = (low if high <= low else self.rng.uniform(low, high)) * self.slowdown
         self.not_before = max(self.not_before, when + delay)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -228,6 +228,9 @@ class Importer:
                     if decision.retry_after and state == "deferred"
                     else None
                 )
+                if decision.hold_until_reset:
+                    until = self._hold(message.mailbox, record, message.campaign, now)
+                    retry_at = until if state == "deferred" else None
                 self.ledger.apply_bounce(
                     message.row_id,
                     state=state,
@@ -289,6 +292,17 @@ class Importer:
             self.summary.hard += 1
         else:
             self.summary.soft += 1
+
+    def _hold(self, mailbox: str, record: BounceRecord, campaign: str | None, now: str) -> str:
+        """The sender's own provider refused after accepting (Microsoft's submission-quota
+        NDR): hold the mailbox for a day, its providers' longest reset; the importer has no
+        campaign file to read the provider's own reset from."""
+        until = _iso(self._now() + timedelta(days=1))
+        why = f"{record.status or ''} {record.diagnostic[:200]}".strip()
+        self.ledger.hold_mailbox(
+            mailbox, f"{why}: provider sending limit reached", until, campaign, now
+        )
+        return until
 
     def _pause(self, mailbox: str, why: str, campaign: str | None, now: str) -> None:
         self.ledger.pause_mailbox(mailbox, why, campaign, now)

@@ -57,14 +57,27 @@ def _console() -> Console:
 def warmup_show(
     plan: Annotated[str, typer.Argument(help="A shipped plan name or a plan file.")],
     days: Annotated[int | None, typer.Option(help="How many days to show.", min=1, max=400)] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="Also show a provider's limits and which one binds each day."),
+    ] = None,
 ) -> None:
     """Show a warm-up plan: the daily cap for each day since the start, and a chart.
 
-    Example: preflight warmup show standard
+    Example: preflight warmup show standard --provider google-workspace
     """
+    from preflight.provider_limits import binding_limit, providers
     from preflight.warmup import WEEKDAYS, load_plan
 
     loaded = load_plan(plan, Path.cwd())
+    entry = None
+    if provider is not None:
+        known = providers()
+        if provider not in known:
+            raise UsageError(
+                f"unknown provider {provider!r} (known: {', '.join(known)})", field="--provider"
+            )
+        entry = known[provider]
     count = days or max(14, loaded.days_to_reach_max() + 3)
     console = _console()
     console.print(f"[bold]{loaded.name}[/bold]: {loaded.description}")
@@ -74,15 +87,61 @@ def warmup_show(
             f"{WEEKDAYS[d]} x{f:g}" for d, f in sorted(loaded.weekday_factors.items())
         )
         console.print(f"weekday rules: {rules} (applied to the day's cap on that weekday)")
+    if entry is not None:
+        console.print(f"{entry.name}: {_limits_line(entry.limits)}")
+        console.print(f"  source: {entry.source} (checked {entry.checked})", markup=False)
     # The plan's own top, whatever --days shows: the bars and the last line stay comparable.
     reach = loaded.days_to_reach_max()
     top = max(loaded.base_cap(d) for d in range(1, max(count, reach) + 1)) or 1
-    table = Table("day", "daily cap", "", box=None, pad_edge=False)
+    extra = ("binds",) if entry is not None else ()
+    table = Table("day", "daily cap", *extra, "", box=None, pad_edge=False)
     for day in range(1, count + 1):
         cap = loaded.base_cap(day)
-        table.add_row(str(day), str(cap), "█" * max(1 if cap else 0, round(cap / top * 40)))
+        binds: tuple[str, ...] = ()
+        if entry is not None:
+            # A whole-day window: the plan table knows no send hours.
+            value, what = binding_limit(cap, entry.limits, 24.0)
+            cap, binds = value, (what,)
+        table.add_row(
+            str(day), str(cap), *binds, "█" * max(1 if cap else 0, round(cap / top * 40))
+        )
     console.print(table)
     console.print(f"reaches {top} a day on day {reach}")
+
+
+def _limits_line(limits: Any) -> str:
+    parts = [
+        f"{getattr(limits, key):,} {label}"
+        for key, label in (
+            ("per_second", "a second"),
+            ("per_minute", "a minute"),
+            ("per_day", "a day"),
+            ("recipients_per_day", "recipients a day"),
+            ("host_per_second", "a second per host"),
+            ("host_per_minute", "a minute per host"),
+            ("domain_per_day", "a day for the whole domain"),
+        )
+        if getattr(limits, key) is not None
+    ]
+    reset = "for 24 hours" if limits.reset == "rolling" else f"until midnight {limits.timezone}"
+    return (", ".join(parts) or "no limits") + f"; a refusal holds the mailbox {reset}"
+
+
+def _provider_hints(console: Console, config: Any) -> None:
+    """A mailbox sending through a known provider's host without naming the provider."""
+    from preflight.provider_limits import providers_for_host
+
+    for box in config.mailboxes:
+        if box.limits.provider is not None:
+            continue
+        known = providers_for_host(box.host)
+        if known:
+            names = " or ".join(f'"{k}"' for k in known)
+            console.print(
+                f"hint: {box.address} sends through {box.host}: add provider = {names} to its "
+                "[[mailbox]] so that the provider's own limits are kept",
+                markup=False,
+            )
 
 
 def _open(campaign_path: Path, ledger: Path | None) -> tuple[Any, Any]:
@@ -128,6 +187,19 @@ def plan(
             str(sum(counts.values())),
         )
     console.print(table)
+    limited = [box for box in config.mailboxes if box.limits.active]
+    if limited:
+        for box in limited:
+            console.print(f"{box.address}: {box.limits.label}: {_limits_line(box.limits)}")
+        binds = Table("date", *boxes, box=None, pad_edge=False, title="daily limit that binds")
+        for day in sorted(result.binding):
+            limits = result.binding[day]
+            binds.add_row(
+                f"{day:%a %Y-%m-%d}",
+                *(f"{limits[b][0]:,} ({limits[b][1]})" for b in boxes),
+            )
+        console.print(binds)
+    _provider_hints(console, config)
     console.print(
         f"{plural(result.scheduled, 'message')} over {plural(len(result.per_day), 'day')}"
     )
@@ -257,6 +329,7 @@ def send(
         forecast = plan_campaign(
             config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
         )
+        _provider_hints(console, config)
         to_send = len(pending) if limit is None else min(limit, len(pending))
         finish = local_time(forecast.finish, _zone(config)) if forecast.finish else "never"
         console.print(
@@ -470,6 +543,11 @@ def _print_run(
             f"[red]paused sending mailbox {box}[/red]: {escape(visible_line(reason))}",
             markup=True,
         )
+    for box, (reason, until) in stats.held.items():
+        console.print(
+            f"held sending mailbox {box} until {until:%Y-%m-%d %H:%M} UTC: {visible_line(reason)}",
+            markup=False,
+        )
     if stats.stopped:
         console.print("stopped; run the same command again to resume")
     elif stats.limit_reached:
@@ -482,6 +560,8 @@ def _print_run(
 
 
 def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) -> None:
+    from preflight.ledger import utc_now
+
     counts = ledger.state_counts(campaign_id)
     states = ["queued", "sending", "sent", "deferred", "bounced", "failed", "skipped", "unknown"]
     boxes = sorted({m for m, _ in counts})
@@ -499,6 +579,11 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
     for box, reason in ledger.paused_mailboxes().items():
         if box in ours:
             console.print(f"paused sending mailbox {box}: {visible_line(reason)}", markup=False)
+    for box, (reason, until) in ledger.mailbox_holds(utc_now()).items():
+        if box in ours:
+            console.print(
+                f"held sending mailbox {box} until {until}: {visible_line(reason)}", markup=False
+            )
     retry = ledger.next_retry_at(campaign_id)
     if retry:
         console.print(f"next retry due {local_time(datetime.fromisoformat(retry), _zone(config))}")

@@ -20,6 +20,7 @@ from preflight.errors import LedgerError
 from preflight.ledger.bounces import BouncesMixin
 from preflight.ledger.guard import GuardedConnection
 from preflight.ledger.leases import LeasesMixin
+from preflight.ledger.limits import LimitsMixin
 from preflight.ledger.messages import MessagesMixin
 from preflight.ledger.report import ReportMixin
 from preflight.ledger.suppression import SuppressionMixin
@@ -39,7 +40,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Ledger(MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin):
+class Ledger(
+    MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin, LimitsMixin
+):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path | None = None, *, busy_seconds: float = 30.0) -> None:

@@ -28,7 +28,12 @@ def test_each_provider_code_classifies_its_example(entry: object) -> None:
 def test_submission_refusals_pause_and_never_charge_the_recipient(text: str) -> None:
     reply = classify_reply(None, None, text)
     decision = decide(BouncePolicy(), reply, soft_failures_so_far=2)
-    assert decision.pause_mailbox and not decision.suppress
+    if reply.reason == Reason.SENDINGLIMIT:
+        # Held until the provider's reset instead of paused (issue 16).
+        assert decision.hold_until_reset and not decision.pause_mailbox
+    else:
+        assert decision.pause_mailbox
+    assert not decision.suppress
     assert not decision.counts_against_recipient and decision.state == "deferred"
 
 
@@ -36,7 +41,9 @@ def test_sending_limit_is_its_own_reason_with_a_fix() -> None:
     gmail = classify_reply(550, "5.4.5", "5.4.5 Daily user sending limit exceeded.")
     assert gmail.reason == Reason.SENDINGLIMIT == "sendinglimit" and gmail.submission
     decision = decide(BouncePolicy(), gmail, 0)
-    assert decision.pause_mailbox == REASONS[Reason.SENDINGLIMIT].fix
+    # A hold that ends at the provider's reset, not a pause needing --unpause (issue 16).
+    assert decision.hold_until_reset and decision.pause_mailbox is None
+    assert "reset" in REASONS[Reason.SENDINGLIMIT].fix
 
 
 def test_the_same_code_at_the_receiving_side_is_not_a_submission_refusal() -> None:

@@ -6,6 +6,7 @@ the SMTP traffic itself is real.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from email.utils import parseaddr
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from preflight.campaign import RunStats
 from preflight.ledger import Ledger
 from preflight.sink import Reply, Sink
 from send.helpers import START, attempts, mailbox_toml, run_campaign, sample_rows, states
@@ -171,11 +173,24 @@ async def test_spam_or_auth_rejection_pauses_the_mailbox_at_once(
 async def test_own_provider_refusing_to_send_pauses_and_never_charges_the_recipient(
     campaign_dir: Callable[..., Path], tmp_path: Path, reply: str, reason: str, fix: str
 ) -> None:
+    stop = asyncio.Event()
+
+    def stop_once_held(stats: RunStats) -> None:
+        # A sending limit holds the mailbox until the provider's reset (issue 16): the run
+        # would wait for it; stop it there.
+        if stats.held:
+            stop.set()
+
     async with Sink([Reply("person1@*", reply, stage="rcpt")]) as sink:
         path = campaign_dir(sample_rows(4), [mailbox_toml(BOX, sink.port)])
-        stats, _ = await run_campaign(path, tmp_path / "l.db")
+        stats, _ = await run_campaign(
+            path, tmp_path / "l.db", stop=stop, on_progress=stop_once_held
+        )
         assert sink.recipients() == ["person0@buyer0.example"], "nothing after the refusal"
-        assert BOX in stats.paused and fix in stats.paused[BOX]
+        if reason == "sendinglimit":
+            assert BOX in stats.held and "sending limit" in stats.held[BOX][0]
+        else:
+            assert BOX in stats.paused and fix in stats.paused[BOX]
         # The message waits for the mailbox to resume; the address is not charged.
         assert states(tmp_path / "l.db")["person1@buyer1.example"] == "deferred"
         with Ledger(tmp_path / "l.db") as ledger:
