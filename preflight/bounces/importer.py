@@ -248,7 +248,10 @@ class Importer:
                     # leave a mailbox over the brake unpaused (a re-import skips this record).
                     self._brake(message.mailbox, message.campaign, now)
                 if decision.pause_mailbox:
-                    self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
+                    # A reputation pause: it names the campaign and message that caused it.
+                    why = (f"{record.status or 'bounce'} (campaign {message.campaign}, message "
+                           f"to {record.recipient}): {decision.pause_mailbox}")
+                    self._pause(message.mailbox, why, message.campaign, now)
             if decision.suppress:
                 source = "complaint" if record.reason == "feedback" else "bounce"
                 detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from preflight.consoles import make_console
 from preflight.errors import MailboxError, PreflightError, UsageError
+from preflight.pauses import campaign_pauses, lift
 from preflight.terminal import visible_line
 from preflight.wording import local_time, plural
 
@@ -176,7 +177,7 @@ def plan(
         _print_validation(console, planned.validation)
         result = plan_campaign(config, planned.messages, start=begin, ledger=opened,
                                not_before=planned.retry_due)
-        pauses = opened.paused_mailboxes()
+        pauses = campaign_pauses(opened, config.name, (b.address for b in config.mailboxes))
     boxes = [box.address for box in config.mailboxes]
     table = Table("date", *boxes, "total", box=None, pad_edge=False)
     for day in sorted(result.per_day):
@@ -316,7 +317,7 @@ def send(
         _print_validation(console, summary)
         if unpause:
             for box in config.mailboxes:
-                if opened.unpause_mailbox(box.address):
+                if lift(opened, box.address, config.name):
                     console.print(f"unpaused {box.address}", markup=False)
         if resend_unknown:
             count = opened.requeue_unknown(campaign_id, iso(now))
@@ -456,8 +457,8 @@ def _progress_table(stats: Any, zone: tzinfo = UTC) -> Table:
 
 def _refuse_all_paused(config: Any, ledger: Any) -> None:
     """Every mailbox paused: nothing can go out, so say that first, not after validating."""
-    paused = ledger.paused_mailboxes()
     ours = [box.address for box in config.mailboxes]
+    paused = campaign_pauses(ledger, config.name, ours)
     if ours and all(address in paused for address in ours):
         raise MailboxError(
             "every sending mailbox of this campaign is paused, nothing can be sent: "
@@ -576,7 +577,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
         f"suppressed among this campaign's recipients: {ledger.campaign_suppressed(campaign_id)}"
     )
     ours = {b.address for b in config.mailboxes}
-    for box, reason in ledger.paused_mailboxes().items():
+    for box, reason in campaign_pauses(ledger, config.name, ours).items():
         if box in ours:
             console.print(f"paused sending mailbox {box}: {visible_line(reason)}", markup=False)
     for box, (reason, until) in ledger.mailbox_holds(utc_now()).items():

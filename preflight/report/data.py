@@ -19,6 +19,7 @@ from preflight.campaign import plan_campaign, plan_recipients
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.ledger import Ledger
 from preflight.ledger.report import PauseRow
+from preflight.pauses import applies, key_address
 from preflight.policy import GENERIC_PAUSE_FIX, PAUSE_FIXES
 from preflight.wording import iso_time
 
@@ -193,7 +194,7 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
         sends=_sends(config, ledger, campaign, planned),
         steps=[_step("first message", outcome_rows)],
         bounce_rates=_bounce_rates(config, ledger, campaign),
-        health=_health(boxes, ledger, campaign),
+        health=_health(boxes, ledger, campaign, config.name),
         reasons=_reasons(outcome_rows),
         lint_threshold=config.lint.threshold,
         lint=_lint_bins(sorted(scores.items()), config.lint.threshold),
@@ -364,9 +365,17 @@ def _bounce_rates(config: CampaignConfig, ledger: Ledger, campaign: int | None) 
 
 
 def _health(
-    boxes: dict[str, MailboxConfig], ledger: Ledger, campaign: int | None
+    boxes: dict[str, MailboxConfig], ledger: Ledger, campaign: int | None,
+    campaign_name: str | None = None,
 ) -> list[MailboxHealth]:
-    pauses = {row.mailbox: row for row in ledger.pause_rows()}
+    pauses: dict[str, PauseRow] = {}
+    for row in ledger.pause_rows():
+        # Only the pauses that stop this campaign; the address's own pause before a settings one.
+        if campaign_name is not None and not applies(row.mailbox, campaign_name):
+            continue
+        address = key_address(row.mailbox)
+        if address not in pauses or address == row.mailbox:
+            pauses[address] = row
     first = {
         name: ledger.first_attempt(campaign, name) if campaign is not None else None
         for name in boxes

@@ -20,6 +20,7 @@ from send.helpers import START, attempts, mailbox_toml, run_campaign, sample_row
 from preflight.bounces.classify import classify_reply
 from preflight.campaign import CONNECT_BACKOFF, REFUSED_RETRY
 from preflight.ledger import Ledger
+from preflight.pauses import campaign_pauses, lift
 from preflight.policy import BouncePolicy, decide
 from preflight.sink import (
     Drop,
@@ -89,7 +90,9 @@ async def test_closed_port_pauses_in_the_first_minute_with_the_fix_and_nothing_l
     assert set(states(tmp_path / "l.db").values()) == {"queued"}
     assert attempts(tmp_path / "l.db") == []
     with Ledger(tmp_path / "l.db") as ledger:
-        assert BOX in ledger.paused_mailboxes()
+        # A settings pause: this campaign's, not every campaign's that sends from BOX.
+        assert BOX in campaign_pauses(ledger, "test", [BOX])
+        assert BOX not in campaign_pauses(ledger, "another", [BOX])
 
 
 @pytest.mark.parametrize(
@@ -289,7 +292,7 @@ async def test_wrong_password_stops_the_mailbox_after_one_login(
         # Fixed: the right password, the pause lifted; each message goes exactly once.
         monkeypatch.setenv("PREFLIGHT_TEST_SMTP_PASSWORD", "the-password")
         with Ledger(tmp_path / "l.db") as ledger:
-            assert ledger.unpause_mailbox(BOX)
+            assert lift(ledger, BOX, "test")
         stats, _ = await run_campaign(path, tmp_path / "l.db")
     assert stats.sent == 3
     delivered_once(sink, {f"person{i}@buyer{i}.example" for i in range(3)})
