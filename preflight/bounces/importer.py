@@ -246,7 +246,7 @@ class Importer:
                 if record.hard:
                     # Inside this message's transaction: a crash after the commit must not
                     # leave a mailbox over the brake unpaused (a re-import skips this record).
-                    self._brake(message.mailbox, message.campaign, now)
+                    self._brake(message.mailbox, message.campaign, now, record.recipient)
                 if decision.pause_mailbox:
                     # A reputation pause: it names the campaign and message that caused it.
                     why = (f"{record.status or 'bounce'} (campaign {message.campaign}, message "
@@ -311,13 +311,17 @@ class Importer:
         self.ledger.pause_mailbox(mailbox, why, campaign, now)
         self.summary.paused[mailbox] = why
 
-    def _brake(self, mailbox: str, campaign: str | None, now: str) -> None:
+    def _brake(
+        self, mailbox: str, campaign: str | None, now: str, recipient: str | None = None
+    ) -> None:
         """Pause the mailbox once its hard bounces pass the policy's share of recent sends."""
         if mailbox in self.ledger.paused_mailboxes():
             return
         flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
         why = hard_bounce_brake(self.policy, flags)
         if why:
+            cause = f"in campaign {campaign}, last bounce from {recipient}"
+            why = why.replace("): ", f"; {cause}): ", 1)
             self._pause(mailbox, why, campaign, now)
 
 
