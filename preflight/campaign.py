@@ -19,14 +19,17 @@ from typing import Any
 from preflight.bounces.classify import classify_reply
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.clock import Clock
+from preflight.contacts import ContactGate
 from preflight.errors import ClaimLost, InputError
+from preflight.followups import send_days_after
 from preflight.idn import ascii_address
 from preflight.ledger import Ledger
 from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.limits import build_gates
+from preflight.outcomes import Failure, apply_failure
 from preflight.pauses import PauseKind, campaign_pauses, pause_key
-from preflight.policy import decide, hard_bounce_brake, refuses_our_syntax
+from preflight.policy import hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.provider_limits import binding_limit, reset_at
 from preflight.rate_limit import RateLimiters
@@ -103,6 +106,16 @@ def build_dispatcher(
 
 
 @dataclass
+class StepForecast:
+    """When one step (0 = the first mail, 1.. the follow-ups) goes out, if nobody answers."""
+
+    step: int
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass
 class Plan:
     start: datetime
     per_day: dict[date, dict[str, int]]  # mailbox-local date -> mailbox -> count
@@ -111,6 +124,7 @@ class Plan:
     scheduled: int
     unscheduled: int  # no mailbox can ever send them (plans at 0, all paused)
     paused: list[str]
+    steps: list[StepForecast] = field(default_factory=list)
     # Messages that would go after ``until`` (plan_campaign's horizon), not simulated.
     after_until: int = 0
     # mailbox-local date -> mailbox -> the daily limit that binds and what it is
@@ -139,9 +153,15 @@ def plan_campaign(
     now = start.timestamp()
     dispatcher = build_dispatcher(config, ledger, now, random.Random(seed))
     due = not_before or {}
+    # Row ids of the simulation: the seq for first mails; follow-ups get ids past them, and
+    # this map says which step each one is.
+    step_of: dict[int, int] = {}
     for seq, recipient in recipients:
-        dispatcher.add(QueuedMessage(seq, seq, recipient, _domain(recipient),
-                                     not_before=due.get(seq, 0.0)))
+        dispatcher.add(
+            QueuedMessage(seq, seq, recipient, _domain(recipient), not_before=due.get(seq, 0.0))
+        )
+    next_id = max((seq for seq, _ in recipients), default=0) + 1
+    steps = [StepForecast(0), *(StepForecast(f.number) for f in config.follow_ups)]
     per_day: dict[date, dict[str, int]] = {}
     first = last = None
     scheduled = 0
@@ -164,6 +184,24 @@ def plan_campaign(
         first = first if first is not None else now
         last = now
         scheduled += 1
+        step = step_of.pop(pick.message.row_id, 0)
+        forecast = steps[step]
+        forecast.count += 1
+        forecast.first = forecast.first or _dt(now)
+        forecast.last = _dt(now)
+        if step < len(config.follow_ups):
+            # Nobody answers in a plan: the next step comes due after its send days.
+            window = config.mailbox(pick.mailbox).window
+            comes = send_days_after(window, _dt(now) or start, config.follow_ups[step].after_days)
+            message = pick.message
+            not_before = max(comes.timestamp(), now + 1e-3)
+            dispatcher.add(
+                QueuedMessage(
+                    message.seq, next_id, message.recipient, message.domain, not_before=not_before
+                )
+            )
+            step_of[next_id] = step + 1
+            next_id += 1
     return Plan(
         start=start,
         binding=day_limits(config, per_day),
@@ -173,6 +211,7 @@ def plan_campaign(
         scheduled=scheduled,
         unscheduled=0 if after_until else len(dispatcher),
         paused=sorted(dispatcher.paused),
+        steps=steps,
         after_until=after_until,
     )
 
@@ -210,15 +249,34 @@ def _window_hours(box: MailboxConfig) -> float:
     return (end - (window.start.hour * 60 + window.start.minute)) / 60
 
 
-def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, str]]:
+def plan_recipients(
+    config: CampaignConfig,
+    ledger: Ledger,
+    skips: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[tuple[int, str]]:
     """A quick estimate for the report: the ledger's queue when the campaign was prepared,
     else the recipients file (deduplicated, suppressed addresses left out; no template or
-    lint work). ``plan`` uses :func:`preflight.prepare.plan_messages`, send's validation."""
+    lint work). ``plan`` uses :func:`preflight.prepare.plan_messages`, send's validation.
+
+    People the campaign must leave alone (replied, opted out, contacted by another campaign
+    recently) are left out too; with ``skips``, one line per such person is appended to it.
+    """
+    gate = ContactGate(
+        ledger, config.name, config.recontact_after_days, now or datetime.now(UTC)
+    )
+
+    def allowed(address: str) -> bool:
+        blocker = gate.blocker(address)
+        if blocker is not None and skips is not None:
+            skips.append(f"{address}: {blocker.describe()}")
+        return blocker is None
+
     campaign = ledger.find_campaign(config.name)
     if campaign is not None:
         pending = ledger.pending_messages(campaign)
         if pending:
-            return [(p.seq, p.recipient) for p in pending]
+            return [(p.seq, p.recipient) for p in pending if allowed(p.recipient)]
     rows: list[tuple[int, str]] = []
     seen: set[str] = set()
     with read_recipients(config.recipients) as reader:
@@ -229,7 +287,11 @@ def plan_recipients(config: CampaignConfig, ledger: Ledger) -> list[tuple[int, s
             seen.add(address)
             rows.append((seq, address))
     suppressed = ledger.suppressed_among(address for _, address in rows)
-    return [(seq, address) for seq, address in rows if address not in suppressed]
+    return [
+        (seq, address)
+        for seq, address in rows
+        if address not in suppressed and allowed(address)
+    ]
 
 
 def _domain(address: str) -> str:
@@ -314,9 +376,13 @@ class CampaignRun:
         stop: asyncio.Event | None = None,
         connection_factory: ConnectionFactory | None = None,
         built: BuiltMessages | None = None,
+        still_wanted: Callable[[str], str | None] | None = None,
     ) -> None:
         self.config = config
         self.built = built
+        # A follow-up step asks, right before each send, whether the person still wants to
+        # hear from us (no reply, opt-out or bounce since it was queued): None means yes.
+        self.still_wanted = still_wanted
         self.ledger = ledger
         self.template = template
         self.clock = clock
@@ -431,6 +497,13 @@ class CampaignRun:
             )
             self.stats.skipped += 1
             return False
+        why = self.still_wanted(message.recipient) if self.still_wanted else None
+        if why is not None:
+            self.ledger.settle_claim(
+                message.row_id, claim, owner, "skipped", f"follow-up: {why}", stamp
+            )
+            self.stats.skipped += 1
+            return False
         ready = self._prebuilt(message, box, started)
         if ready is None:
             try:
@@ -442,6 +515,7 @@ class CampaignRun:
                     mailbox=box,
                     recipient=message.recipient,
                     when=started,
+                    thread=self.ledger.thread_of(message.row_id),
                 )
             except InputError as error:
                 self.ledger.settle_claim(
@@ -591,7 +665,11 @@ class CampaignRun:
         else:
             verdict = classify_reply(reply.code, reply.status, reply.text)
             soft_so_far = self._soft.get(message.row_id, 0)
-            decision = decide(policy, verdict, soft_so_far)
+            decision, _ = apply_failure(
+                self.ledger,
+                policy,
+                Failure(message.recipient, verdict, soft_so_far, "smtp", detail=str(reply)),
+            )
             soft = decision.counts_against_recipient and not verdict.hard
             retry_at = started + decision.retry_after if decision.retry_after else None
             if decision.hold_until_reset:
@@ -614,13 +692,6 @@ class CampaignRun:
             setattr(self.stats, decision.state, getattr(self.stats, decision.state) + 1)
             if decision.state == "deferred":
                 self._deferred_rows.add(message.row_id)
-            if decision.suppress:
-                self.ledger.suppress(
-                    message.recipient,
-                    decision.suppress_reason or verdict.reason,
-                    "smtp",
-                    detail=str(reply),
-                )
             if retry_at is not None:
                 message.not_before = retry_at.timestamp()
                 dispatcher.put_back(message)
@@ -717,6 +788,7 @@ __all__ = [
     "CampaignRun",
     "Plan",
     "RunStats",
+    "StepForecast",
     "build_dispatcher",
     "plan_campaign",
     "plan_recipients",

@@ -28,8 +28,16 @@ from preflight.warmup import WEEKDAYS, WarmupPlan, load_plan
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-_SECTIONS = {"campaign", "lint", "unsubscribe", "policy", "mailbox"}
-_CAMPAIGN_KEYS = {"name", "template", "recipients", "domain_cap", "domain_cap_hours"}
+_SECTIONS = {"campaign", "lint", "unsubscribe", "policy", "mailbox", "follow_up"}
+_FOLLOW_UP_KEYS = {"template", "after_days"}
+_CAMPAIGN_KEYS = {
+    "name",
+    "template",
+    "recipients",
+    "domain_cap",
+    "domain_cap_hours",
+    "recontact_after_days",
+}
 _LINT_KEYS = {"threshold", "select", "ignore"}
 _UNSUBSCRIBE_KEYS = {"mailto", "url"}
 _POLICY_KEYS = {
@@ -130,6 +138,15 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class FollowUpConfig:
+    """One ``[[follow_up]]`` table: step ``number`` (1 = the first follow-up)."""
+
+    number: int
+    template: Path
+    after_days: int  # counted in the mailbox's send days after the previous step
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     path: Path
     name: str
@@ -141,6 +158,9 @@ class CampaignConfig:
     policy: BouncePolicy = field(default_factory=BouncePolicy)
     domain_cap: int | None = 20
     domain_cap_hours: float = 1.0
+    # Skip a person another campaign wrote to within this many days (0: off).
+    recontact_after_days: int = 90
+    follow_ups: tuple[FollowUpConfig, ...] = ()
 
     def mailbox(self, address: str) -> MailboxConfig:
         for mailbox in self.mailboxes:
@@ -256,6 +276,9 @@ class _Reader:
         if domain_cap is not False:
             domain_cap = self.number(section, "domain_cap", "campaign", 20, low=1, whole=True)
         hours = self.number(section, "domain_cap_hours", "campaign", 1.0, low=0.01)
+        recontact = self.number(
+            section, "recontact_after_days", "campaign", 90, low=0, high=3650, whole=True
+        )
         raw_mailboxes = data.get("mailbox")
         if not isinstance(raw_mailboxes, list) or not raw_mailboxes:
             raise self.fail("give at least one [[mailbox]] table", "mailbox")
@@ -276,7 +299,28 @@ class _Reader:
             policy=self.policy(data.get("policy", {})),
             domain_cap=None if domain_cap is False else domain_cap,
             domain_cap_hours=float(hours),
+            recontact_after_days=recontact,
+            follow_ups=self.follow_ups(data.get("follow_up", [])),
         )
+
+    def follow_ups(self, raw: Any) -> tuple[FollowUpConfig, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("must be [[follow_up]] tables", "follow_up")
+        steps = []
+        for number, item in enumerate(raw, 1):
+            where = f"follow_up[{number}]"
+            section = self.table(item, where, _FOLLOW_UP_KEYS)
+            template = self.string(section, "template", where)
+            try:
+                path = self._template(template)
+            except ConfigError as error:
+                raise self.fail(error.message, f"{where}.template") from error
+            if "after_days" not in section:
+                raise self.fail("is required (days after the previous step; 0 allowed)",
+                                f"{where}.after_days")  # fmt: skip
+            days = self.number(section, "after_days", where, 0, low=0, high=365, whole=True)
+            steps.append(FollowUpConfig(number, path, days))
+        return tuple(steps)
 
     def _path(self, value: str, key: str) -> Path:
         path = Path(value).expanduser()
@@ -502,4 +546,4 @@ class _Reader:
         return (float(value[0]), float(value[1]))
 
 
-__all__ = ["CampaignConfig", "MailboxConfig", "Unsubscribe", "load_campaign"]
+__all__ = ["CampaignConfig", "FollowUpConfig", "MailboxConfig", "Unsubscribe", "load_campaign"]

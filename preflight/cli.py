@@ -35,6 +35,9 @@ COMMAND_FAMILIES: dict[str, str] = {
     "report": "report",
     "demo": "send",
     "bounces": "bounces",
+    "inbox": "inbox",
+    "contacts": "people",
+    "suppress": "people",
 }
 
 

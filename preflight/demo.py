@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from preflight.bounces.importer import ImportSummary, import_source
-from preflight.campaign import CampaignRun, RunStats
+from preflight.bounces.importer import ImportSummary
+from preflight.campaign import RunStats
 from preflight.campaign_config import CampaignConfig, load_campaign
 from preflight.clock import LoopClock
 from preflight.demo_bounces import write_late_bounces
+from preflight.demo_replies import write_answers
+from preflight.followups import send_days_after
+from preflight.inbox.importer import InboxSummary, import_inbox
 from preflight.ledger import Ledger
-from preflight.prepare import BuiltMessages, Validation, check_columns, prepare_campaign
+from preflight.prepare import Validation
+from preflight.session import SendRequest, SendSession
 from preflight.sink import Reply, Sink
-from preflight.templates import load_template
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 # Twelve virtual hours per real second: the demo's five and a half virtual days take about
@@ -30,6 +33,15 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 DEFAULT_SPEED = 43200.0
 # The mailboxes started their warm-up this long ago (day 11 of "standard": 25 a day).
 WARMUP_AGE = timedelta(days=10)
+# The out-of-office says its writer is back this many days after the first mails: later than
+# the follow-up comes due.
+FOLLOW_UP_AWAY_DAYS = 14
+
+
+def import_summary_of(summary: InboxSummary) -> ImportSummary:
+    """The bounce part of an inbox import (what `bounces import` would have said)."""
+    assert summary.bounce_summary is not None
+    return summary.bounce_summary
 
 
 def demo_faults() -> list[Reply]:
@@ -51,8 +63,13 @@ class DemoResult:
     suppressed: list[tuple[str, str]]
     virtual_start: datetime
     virtual_end: datetime
-    inbox: Path  # the Maildir the late bounces arrived in
+    inbox: Path  # the Maildir the late bounces and the answers arrived in
     late_bounces: ImportSummary
+    inbox_summary: InboxSummary
+    answers: list[tuple[str, str]]  # (recipient, kind) of the scripted answers
+    away_until: date
+    follow_ups: list[str]  # who got the follow-up
+    follow_up_stats: list[RunStats]
     # Messages by the state they are in after the late bounces (each message once).
     final_states: dict[str, int]
 
@@ -74,47 +91,55 @@ async def run_demo(ledger_path: Path, *, speed: float = DEFAULT_SPEED) -> DemoRe
         clock = LoopClock(datetime.now(UTC), speed=speed)
         start = clock.now()
         config = demo_config(sink.port, start)
-        template = load_template(config.template)
-        check_columns(config, template)
         with Ledger(ledger_path) as ledger:
-            built = BuiltMessages()
-            campaign, validation = prepare_campaign(
-                config, ledger, template, now=start, built=built
-            )
-            run = CampaignRun(
-                config,
-                ledger,
-                template,
-                clock,
-                campaign=campaign,
-                wait_for_retries=True,
-                seed=7,
-                built=built,
-            )
-            stats = await run.run()
-            # Accepted now, bounced later: the DSNs land in the sender's inbox and are
-            # imported exactly as `preflight bounces import INBOX` would.
+            # The first mails, with their retries: the same session `preflight send` runs.
+            first = await SendSession(
+                config, ledger, clock, SendRequest(offline=True, wait_retries=True), seed=7
+            ).send(lambda readiness: True)
+            accepted = [(rcpt, item.data) for item in sink.received for rcpt in item.rcpt_tos]
+            # Accepted now, bounced later: the DSNs land in the sender's inbox, and so do a
+            # reply, an out-of-office and an opt-out. `preflight inbox import INBOX` reads them.
             inbox = ledger_path.parent / "inbox"
-            write_late_bounces(
-                ((rcpt, item.data) for item in sink.received for rcpt in item.rcpt_tos),
-                inbox,
-                clock.now(),
+            now = clock.now()
+            back = (now + timedelta(days=FOLLOW_UP_AWAY_DAYS)).date()
+            write_late_bounces(accepted, inbox, now)
+            answers = write_answers(accepted, inbox, now, back)
+            arrived = import_inbox(ledger, str(inbox), now=now)
+            late_bounces = import_summary_of(arrived)
+            # The follow-up comes due: it goes to everyone else, not to those three.
+            before = len(sink.received)
+            due = max(
+                send_days_after(box.window, now, config.follow_ups[0].after_days)
+                for box in config.mailboxes
             )
-            late_bounces = import_source(ledger, str(inbox))
+            await clock.sleep_until(due)
+            second = await SendSession(
+                config, ledger, clock, SendRequest(offline=True), seed=8
+            ).send(lambda readiness: True)
+            followed = sorted(
+                {rcpt for item in sink.received[before:] for rcpt in item.rcpt_tos}
+            )
             suppressed = [(s.address, s.reason) for s in ledger.suppressions()]
             final_states: dict[str, int] = {}
-            for (_, state), count in sorted(ledger.state_counts(campaign).items()):
+            for (_, state), count in sorted(
+                ledger.state_counts(first.readiness.campaign_id).items()
+            ):
                 final_states[state] = final_states.get(state, 0) + count
         return DemoResult(
             ledger=ledger_path,
-            validation=validation,
-            stats=stats,
-            delivered=len(sink.received),
+            validation=first.readiness.validation,
+            stats=first.stats,
+            delivered=before,
             suppressed=suppressed,
             virtual_start=start,
             virtual_end=clock.now(),
             inbox=inbox,
             late_bounces=late_bounces,
+            inbox_summary=arrived,
+            answers=answers,
+            away_until=back,
+            follow_ups=followed,
+            follow_up_stats=[stats for _, _, stats in second.follow_up_stats],
             final_states=final_states,
         )
 

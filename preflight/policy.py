@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -197,6 +197,41 @@ def hard_bounce_brake(policy: BouncePolicy, recent_hard: Sequence[bool]) -> str 
     )
 
 
+def policy_to_dict(policy: BouncePolicy) -> dict[str, object]:
+    """The policy as JSON-ready data, so the ledger can keep the rules a campaign ran under
+    and an import made days later applies those, not the defaults."""
+    data: dict[str, object] = {}
+    for item in fields(policy):
+        value = getattr(policy, item.name)
+        if isinstance(value, timedelta):
+            value = value.total_seconds()
+        elif isinstance(value, tuple):
+            value = [v.total_seconds() if isinstance(v, timedelta) else v for v in value]
+        elif isinstance(value, frozenset):
+            value = sorted(value)
+        data[item.name] = value
+    return data
+
+
+def policy_from_dict(data: dict[str, object]) -> BouncePolicy:
+    """The inverse of :func:`policy_to_dict`; unknown keys (a newer ledger) are ignored."""
+    defaults = BouncePolicy()
+    kwargs: dict[str, object] = {}
+    for item in fields(BouncePolicy):
+        if item.name not in data:
+            continue
+        value = data[item.name]
+        default = getattr(defaults, item.name)
+        if isinstance(default, timedelta):
+            value = timedelta(seconds=float(value))  # type: ignore[arg-type]
+        elif isinstance(default, tuple):
+            value = tuple(timedelta(seconds=float(v)) for v in value)  # type: ignore[union-attr]
+        elif isinstance(default, frozenset):
+            value = frozenset(value)  # type: ignore[arg-type]
+        kwargs[item.name] = value
+    return BouncePolicy(**kwargs)  # type: ignore[arg-type]
+
+
 __all__ = [
     "DEFAULT_FAIL_REASONS",
     "DEFAULT_PAUSE_REASONS",
@@ -204,4 +239,6 @@ __all__ = [
     "Decision",
     "decide",
     "hard_bounce_brake",
+    "policy_from_dict",
+    "policy_to_dict",
 ]

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,14 +29,17 @@ from pathlib import Path
 
 from preflight.addresses import AddressChecker
 from preflight.campaign_config import CampaignConfig, MailboxConfig
+from preflight.contacts import ContactGate, remember
 from preflight.draft import Draft
 from preflight.errors import InputError, TemplateError
 from preflight.idn import ascii_address
 from preflight.ledger import Ledger
+from preflight.ledger.followups import Thread
 from preflight.ledger.messages import RowRecord, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.lint.linter import lint_draft
 from preflight.message import build_message, make_message_id
+from preflight.policy import policy_to_dict
 from preflight.recipients import read_recipients
 from preflight.row_values import row_problems, spreadsheet_value
 from preflight.templates import Template, load_template
@@ -108,6 +111,7 @@ class Validation:
     queued: int = 0
     skipped_address: int = 0
     skipped_lint: int = 0
+    skipped_contact: int = 0
     skipped_other: int = 0
     duplicates: int = 0
     warnings: int = 0
@@ -115,12 +119,14 @@ class Validation:
     score_max: float | None = None
     examples: list[str] = field(default_factory=list)  # "line 7 a@b: why" (first few)
     warning_examples: list[str] = field(default_factory=list)
+    # Every row skipped to protect a person (replied, opted out, contacted recently).
+    contact_skips: list[str] = field(default_factory=list)
     # True when a limit stopped validation early: the counts cover the rows read so far.
     stopped_at_limit: bool = False
 
     @property
     def skipped(self) -> int:
-        return self.skipped_address + self.skipped_lint + self.skipped_other
+        return self.skipped_address + self.skipped_lint + self.skipped_contact + self.skipped_other
 
     def add(self, outcome: RowOutcome) -> None:
         self.rows += 1
@@ -143,6 +149,10 @@ class Validation:
             self.skipped_address += 1
         elif (outcome.detail or "").startswith("lint"):
             self.skipped_lint += 1
+        elif (outcome.detail or "").startswith("contact"):
+            self.skipped_contact += 1
+            self.contact_skips.append(f"line {outcome.line} {outcome.recipient}: {outcome.detail}")
+            return
         else:
             self.skipped_other += 1
         if len(self.examples) < _KEEP_EXAMPLES:
@@ -175,19 +185,32 @@ def build_for(
     mailbox: MailboxConfig,
     recipient: str,
     when: datetime,
+    thread: Thread | None = None,
 ) -> tuple[EmailMessage, Draft]:
-    """Render, build and parse one message; raises our own errors on bad input."""
+    """Render, build and parse one message; raises our own errors on bad input.
+
+    A follow-up passes its ``thread``: it answers the person's previous message (In-Reply-To,
+    References) and takes the thread's subject unless its template sets one.
+    """
     rendered = template.render(fields)
+    headers = config.unsubscribe.headers(recipient)
+    if thread is not None:
+        headers = {**headers, "In-Reply-To": thread.in_reply_to, "References": thread.refs}
+        if not rendered.subject.strip():
+            rendered = replace(rendered, subject=thread.subject)
     message = build_message(
         rendered,
         from_addr=mailbox.from_header,
         to_addr=ascii_address(recipient),
-        extra_headers=config.unsubscribe.headers(recipient),
+        extra_headers=headers,
         message_id=make_message_id(mailbox.domain),
         date=when,
     )
     draft = Draft.from_message(
-        message, f"{template.name} [{recipient}]", personalization=rendered.personalization
+        message,
+        f"{template.name} [{recipient}]",
+        personalization=rendered.personalization,
+        follow_up=thread is not None,
     )
     return message, draft
 
@@ -374,6 +397,10 @@ def prepare_campaign(
     summary = Validation()
     batch: list[RowRecord] = []
     stamp = iso(now)
+    stored = policy_to_dict(config.policy)
+    stored["unsubscribe_mailto"] = _mailto_address(config.unsubscribe.mailto)
+    ledger.store_policy(campaign, stored, stamp)
+    gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     keep = built is not None
     sendable = 0
     if workers is None:
@@ -388,6 +415,7 @@ def prepare_campaign(
             if limit is not None and sendable >= limit:
                 summary.stopped_at_limit = True
                 break
+            protect(gate, outcome)
             summary.add(outcome)
             if outcome.state == "duplicate":
                 continue  # the first row of that mailbox is the one kept
@@ -407,11 +435,35 @@ def prepare_campaign(
                 )
             )
             if len(batch) >= _STORE_BATCH:
-                ledger.store_rows(campaign, batch, stamp)
+                _store(ledger, campaign, batch, stamp)
                 batch.clear()
     if batch:
-        ledger.store_rows(campaign, batch, stamp)
+        _store(ledger, campaign, batch, stamp)
     return campaign, summary
+
+
+def _mailto_address(mailto: str | None) -> str | None:
+    """``mailto:unsub@x?subject=y`` → ``unsub@x``: what the inbox reader compares To with."""
+    if not mailto:
+        return None
+    return mailto.removeprefix("mailto:").split("?", 1)[0].strip().lower() or None
+
+
+def _store(ledger: Ledger, campaign: int, batch: list[RowRecord], stamp: str) -> None:
+    remember(ledger, (row.recipient for row in batch), stamp)
+    ledger.store_rows(campaign, batch, stamp)
+
+
+def protect(gate: ContactGate, outcome: RowOutcome) -> RowOutcome:
+    """Skip (in place) a row whose person must not hear from this campaign now."""
+    if outcome.state != "queued":
+        return outcome
+    blocker = gate.blocker(outcome.recipient)
+    if blocker is not None:
+        outcome.state = "skipped"
+        outcome.detail = blocker.describe()
+        outcome.payload = None
+    return outcome
 
 
 @dataclass
@@ -440,11 +492,13 @@ def plan_messages(
     messages: list[tuple[int, str]] = []
     if workers is None:
         workers = validation_workers(config.recipients, None)
+    gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     with (
         AddressChecker(ledger.suppression) as checker,
         closing(validate_rows(config, template, checker, now=now, workers=workers)) as outcomes,
     ):
         for outcome in outcomes:
+            protect(gate, outcome)
             summary.add(outcome)
             if outcome.state == "queued" and (
                 campaign is None or ledger.will_queue(campaign, outcome.recipient)
@@ -489,6 +543,7 @@ def write_dry_run(
         ) from None
     summary = Validation()
     written = 0
+    gate = ContactGate(ledger, config.name, config.recontact_after_days, now)
     if workers is None:
         workers = validation_workers(config.recipients, limit)
     with (
@@ -501,6 +556,7 @@ def write_dry_run(
             if limit is not None and written >= limit:
                 summary.stopped_at_limit = True
                 break
+            protect(gate, outcome)
             summary.add(outcome)
             if outcome.payload is None:
                 continue

@@ -12,7 +12,7 @@ nothing. A message that cannot be read is recorded as unreadable and the import 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,8 @@ from preflight.bounces.sources import RawMessage, iter_paths
 from preflight.bounces.trust import bounce_trust
 from preflight.errors import UsageError
 from preflight.ledger.bounces import SentMessage, StoredBounce
-from preflight.policy import BouncePolicy, decide, hard_bounce_brake
+from preflight.outcomes import Failure, apply_failure
+from preflight.policy import BouncePolicy, hard_bounce_brake
 
 if TYPE_CHECKING:
     from preflight.ledger import Ledger
@@ -124,12 +125,23 @@ class Importer:
     """Applies bounce records to one ledger (``now`` is injectable for tests)."""
 
     def __init__(
-        self, ledger: Ledger, policy: BouncePolicy | None = None, now: datetime | None = None
+        self,
+        ledger: Ledger,
+        policy: BouncePolicy | None = None,
+        now: datetime | None = None,
+        policy_for: Callable[[str], BouncePolicy] | None = None,
     ) -> None:
         self.ledger = ledger
         self.policy = policy or BouncePolicy()
+        # The policy of the campaign a bounce answers (the one the ledger stored for it).
+        self.policy_for = policy_for
         self.now = now
         self.summary = ImportSummary()
+
+    def _policy(self, campaign: str | None) -> BouncePolicy:
+        if campaign is not None and self.policy_for is not None:
+            return self.policy_for(campaign)
+        return self.policy
 
     def _now(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -216,7 +228,15 @@ class Importer:
             reply = ReplyClass(
                 reason=record.reason, hard=record.hard, status=record.status, code=record.replycode
             )
-            decision = decide(self.policy, reply, soft_so_far)
+            policy = self._policy(message.campaign)
+            detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
+            # The address we sent to: a bounce never suppresses one we never mailed.
+            decision, suppressed = apply_failure(
+                self.ledger,
+                policy,
+                Failure(message.recipient, reply, soft_so_far, "bounce", detail or None),
+            )
+            self.summary.suppressed += suppressed
             state = decision.state
             if state == "deferred" and message.sent_at is not None:
                 # The server accepted this message; a later bounce says it was not delivered,
@@ -246,23 +266,12 @@ class Importer:
                 if record.hard:
                     # Inside this message's transaction: a crash after the commit must not
                     # leave a mailbox over the brake unpaused (a re-import skips this record).
-                    self._brake(message.mailbox, message.campaign, now, record.recipient)
+                    self._brake(message.mailbox, message.campaign, now, policy, record.recipient)
                 if decision.pause_mailbox:
                     # A reputation pause: it names the campaign and message that caused it.
                     why = (f"{record.status or 'bounce'} (campaign {message.campaign}, message "
                            f"to {record.recipient}): {decision.pause_mailbox}")
                     self._pause(message.mailbox, why, message.campaign, now)
-            if decision.suppress:
-                source = "complaint" if record.reason == "feedback" else "bounce"
-                detail = " ".join(filter(None, (record.status, record.diagnostic[:200])))
-                # The address we sent to: a bounce never suppresses one we never mailed.
-                if self.ledger.suppress(
-                    message.recipient,
-                    decision.suppress_reason or record.reason,
-                    source,
-                    detail or None,
-                ):
-                    self.summary.suppressed += 1
         self.ledger.record_bounce(
             StoredBounce(
                 fingerprint=print_,
@@ -312,13 +321,14 @@ class Importer:
         self.summary.paused[mailbox] = why
 
     def _brake(
-        self, mailbox: str, campaign: str | None, now: str, recipient: str | None = None
+        self, mailbox: str, campaign: str | None, now: str, policy: BouncePolicy,
+        recipient: str | None = None,
     ) -> None:
         """Pause the mailbox once its hard bounces pass the policy's share of recent sends."""
         if mailbox in self.ledger.paused_mailboxes():
             return
-        flags = self.ledger.recent_hard_flags(mailbox, self.policy.hard_bounce_window)
-        why = hard_bounce_brake(self.policy, flags)
+        flags = self.ledger.recent_hard_flags(mailbox, policy.hard_bounce_window)
+        why = hard_bounce_brake(policy, flags)
         if why:
             cause = f"in campaign {campaign}, last bounce from {recipient}"
             why = why.replace("): ", f"; {cause}): ", 1)
@@ -336,25 +346,65 @@ def import_source(
     insecure: bool = False,
     policy: BouncePolicy | None = None,
 ) -> ImportSummary:
-    """Import from an mbox file, a Maildir, a folder of files, or an IMAP folder."""
-    importer = Importer(ledger, policy)
+    """Import from an mbox file, a Maildir, a folder of files, or an IMAP folder.
+
+    Without an explicit ``policy``, each bounce is judged by the policy its campaign was sent
+    under (stored in the ledger), else by the defaults.
+    """
+    importer = Importer(
+        ledger, policy, policy_for=None if policy is not None else ledger.campaign_policy
+    )
+    importer.summary.moved = visit_source(
+        source,
+        importer.import_one,
+        since=since,
+        move_to=move_to,
+        password_env=password_env,
+        cafile=cafile,
+        insecure=insecure,
+    )
+    return importer.summary
+
+
+def visit_source(
+    source: str,
+    handle: Callable[[RawMessage], object],
+    *,
+    since: date | None = None,
+    move_to: str | None = None,
+    password_env: str | None = None,
+    cafile: str | Path | None = None,
+    insecure: bool = False,
+) -> int:
+    """Call ``handle`` on every message of an mbox, Maildir, folder or IMAP folder; with
+    ``move_to`` (IMAP), move each message there once it is handled. Returns how many moved."""
+    moved = 0
     if is_imap_url(source):
         target = parse_imap_url(source)
         password = imap_password(password_env)
         with ImapSource(target, password, insecure=insecure, cafile=cafile) as imap:
             for raw in imap.messages(since):
-                importer.import_one(raw)
+                handle(raw)
                 if move_to and raw.uid:
                     imap.move(raw.uid, move_to)
-                    importer.summary.moved += 1
-        return importer.summary
+                    moved += 1
+        return moved
     if move_to or since or insecure or cafile or password_env:
         raise UsageError(
             "--since, --move-to, --password-env, --cafile and --insecure apply "
             "to IMAP sources only",
             field="SOURCE",
         )
-    return importer.import_messages(iter_paths([Path(source)]))
+    for raw in iter_paths([Path(source)]):
+        handle(raw)
+    return moved
 
 
-__all__ = ["ImportSummary", "Importer", "fingerprint", "import_source", "message_identity"]
+__all__ = [
+    "ImportSummary",
+    "Importer",
+    "fingerprint",
+    "import_source",
+    "message_identity",
+    "visit_source",
+]

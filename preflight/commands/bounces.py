@@ -96,47 +96,57 @@ def _parse_since(value: str | None) -> date | None:
         raise UsageError(f"not a date (YYYY-MM-DD): {value!r}", field="--since") from error
 
 
+# The options of every command that reads a mailbox (`bounces import`, `inbox import`).
+SourceArgument = Annotated[
+    str,
+    typer.Argument(
+        help="An mbox file, a Maildir, a folder of .eml files, or "
+        "imaps://user@host[:port]/FOLDER (imap:// uses STARTTLS).",
+        show_default=False,
+    ),
+]
+LedgerPathOption = Annotated[
+    Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="IMAP: only messages since this date (YYYY-MM-DD)."),
+]
+MoveToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--move-to", help="IMAP: move processed messages to this folder (created if missing)."
+    ),
+]
+PasswordEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--password-env",
+        help="IMAP: the environment variable "
+        "holding the password (default PREFLIGHT_IMAP_PASSWORD).",
+    ),
+]
+CafileOption = Annotated[
+    Path | None, typer.Option("--cafile", help="IMAP: trust this CA certificate file.")
+]
+InsecureOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure",
+        help="IMAP: do not verify the server certificate (loopback servers only, for tests).",
+    ),
+]
+
+
 @bounces_app.command("import")
 def import_(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="An mbox file, a Maildir, a folder of .eml files, or "
-            "imaps://user@host[:port]/FOLDER (imap:// uses STARTTLS).",
-            show_default=False,
-        ),
-    ],
-    ledger: Annotated[
-        Path | None, typer.Option("--ledger", help="The ledger file (default: per-user).")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--since", help="IMAP: only messages since this date (YYYY-MM-DD)."),
-    ] = None,
-    move_to: Annotated[
-        str | None,
-        typer.Option(
-            "--move-to", help="IMAP: move processed messages to this folder (created if missing)."
-        ),
-    ] = None,
-    password_env: Annotated[
-        str | None,
-        typer.Option(
-            "--password-env",
-            help="IMAP: the environment variable "
-            "holding the password (default PREFLIGHT_IMAP_PASSWORD).",
-        ),
-    ] = None,
-    cafile: Annotated[
-        Path | None, typer.Option("--cafile", help="IMAP: trust this CA certificate file.")
-    ] = None,
-    insecure: Annotated[
-        bool,
-        typer.Option(
-            "--insecure",
-            help="IMAP: do not verify the server certificate (loopback servers only, for tests).",
-        ),
-    ] = False,
+    source: SourceArgument,
+    ledger: LedgerPathOption = None,
+    since: SinceOption = None,
+    move_to: MoveToOption = None,
+    password_env: PasswordEnvOption = None,
+    cafile: CafileOption = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """Import bounces into the ledger: match sends, update them, suppress hard bounces.
 

@@ -24,8 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from preflight.consoles import make_console
-from preflight.errors import MailboxError, PreflightError, UsageError
-from preflight.pauses import campaign_pauses, lift
+from preflight.errors import MailboxError, UsageError
+from preflight.pauses import campaign_pauses
 from preflight.terminal import visible_line
 from preflight.wording import local_time, plural
 
@@ -38,6 +38,10 @@ warmup_app = typer.Typer(
 class StatusFormat(StrEnum):
     text = "text"
     json = "json"
+    # With --leads: one line per person.
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
 
 
 LedgerOption = Annotated[
@@ -211,6 +215,7 @@ def plan(
             f"first send {local_time(result.first, zone)}, "
             f"finish {local_time(result.finish, zone)}{retries}"
         )
+    _print_steps(console, result.steps)
     for box in result.paused:
         console.print(
             f"paused sending mailbox (not planned): {box}: {pauses.get(box, '?')} — "
@@ -226,6 +231,24 @@ def plan(
         console.print(
             f"[yellow]{plural(result.unscheduled, 'message')} cannot be scheduled: "
             f"{why}[/yellow]"
+        )
+
+
+def _print_steps(console: Console, steps: list[Any]) -> None:
+    """Per step, if nobody answers: how many go out, from when to when."""
+    if len(steps) < 2:
+        return
+    for step in steps:
+        name = "first mail" if step.step == 0 else f"follow-up {step.step}"
+        when = (
+            f"{step.first:%Y-%m-%d} → {step.last:%Y-%m-%d}" if step.first and step.last else "-"
+        )
+        console.print(f"{name}: {step.count} messages, {when}")
+    last = steps[-1].last
+    if last:
+        console.print(
+            f"the last follow-up goes out {last:%Y-%m-%d %H:%M} UTC "
+            "(if nobody replies; replies, opt-outs and bounces stop a person's follow-ups)"
         )
 
 
@@ -284,59 +307,67 @@ def send(
 
     Example: preflight send campaign.toml --yes --limit 20
     """
-    from preflight.campaign import plan_campaign
-    from preflight.ledger.messages import iso
-    from preflight.prepare import BuiltMessages, check_columns, prepare_campaign, write_dry_run
+    from preflight.clock import SystemClock
+    from preflight.prepare import check_columns, write_dry_run
+    from preflight.session import SendRequest, SendSession
     from preflight.templates import load_template
 
     config, opened = _open(campaign, ledger)
     console = _console()
     err = make_console(stderr=True)
+    request = SendRequest(
+        limit=limit,
+        resend_unknown=resend_unknown,
+        offline=offline,
+        force=force,
+        insecure=insecure,
+        unpause=unpause,
+        wait_retries=wait_retries,
+    )
     with opened:
-        for box in config.mailboxes:
-            box.password()  # fail now, naming the variable, not halfway through
-        if not unpause and dry_run is None:
-            _refuse_all_paused(config, opened)
-        template = load_template(config.template)
-        check_columns(config, template)
-        now = datetime.now(UTC)
         if dry_run is not None:
+            for box in config.mailboxes:
+                box.password()
+            template = load_template(config.template)
+            check_columns(config, template)
             summary, written = write_dry_run(
-                config, opened, template, dry_run, now=now, limit=limit
+                config, opened, template, dry_run, now=datetime.now(UTC), limit=limit
             )
             _print_validation(console, summary)
             console.print(f"dry run: wrote {plural(written, '.eml file')} to {dry_run}",
                           markup=False)
             return
-        if not offline:
-            _domain_gate(config, force, err)
-        built = BuiltMessages()
-        campaign_id, summary = prepare_campaign(
-            config, opened, template, now=now, built=built, limit=limit
+        session = SendSession(
+            config,
+            opened,
+            SystemClock(),
+            request,
+            notes=lambda line: err.print(visible_line(line), markup=False),
         )
-        _print_validation(console, summary)
-        if unpause:
-            for box in config.mailboxes:
-                if lift(opened, box.address, config.name):
-                    console.print(f"unpaused {box.address}", markup=False)
+        readiness = session.prepare()
+        _print_validation(console, readiness.validation)
+        _print_follow_ups(console, readiness.follow_ups)
+        for box in readiness.unpaused:
+            console.print(f"unpaused {box}", markup=False)
         if resend_unknown:
-            count = opened.requeue_unknown(campaign_id, iso(now))
-            console.print(f"{count} 'unknown' messages queued again")
-        pending = opened.pending_messages(campaign_id)
-        if not pending:
+            console.print(f"{readiness.requeued} 'unknown' messages queued again")
+        if not readiness.pending:
             console.print("nothing to send: every row is sent, skipped or settled")
-            _print_status(console, opened, config, campaign_id)
+            _print_status(console, opened, config, readiness.campaign_id)
             return
-        forecast = plan_campaign(
-            config, [(p.seq, p.recipient) for p in pending], start=now, ledger=opened
-        )
+        forecast = readiness.forecast
+        pending = readiness.first_pending
         _provider_hints(console, config)
-        to_send = len(pending) if limit is None else min(limit, len(pending))
+        to_send = pending if limit is None else min(limit, pending)
         finish = local_time(forecast.finish, _zone(config)) if forecast.finish else "never"
         console.print(
-            f"ready to send {to_send} of {len(pending)} queued messages from "
+            f"ready to send {to_send} of {pending} queued messages from "
             f"{len(config.mailboxes)} mailbox(es); planned finish {finish}"
         )
+        if readiness.follow_ups_pending:
+            console.print(
+                f"follow-ups queued: {readiness.follow_ups_pending} (sent as they come due)"
+            )
         if forecast.paused:
             console.print(
                 f"[yellow]paused mailboxes: {', '.join(forecast.paused)} "
@@ -347,44 +378,42 @@ def send(
                 raise UsageError("not a terminal: add --yes to send without confirmation")
             if not typer.confirm("Send now?", default=False):
                 raise typer.Exit(1)
-        stats = asyncio.run(
-            _run(config, opened, template, campaign_id, limit, insecure, wait_retries, console)
-        )
-        _print_run(console, stats, show_paused=False, zone=_zone(config))
-        _print_status(console, opened, config, campaign_id)
-        if stats.stopped_by:
+        result = asyncio.run(_run(session, console))
+        for step, box, stats in result.follow_up_stats:
+            console.print(f"follow-up {step} from {box}:", markup=False)
+            _print_run(console, stats, show_paused=False, zone=_zone(config))
+        _print_run(console, result.stats, show_paused=False, zone=_zone(config))
+        _print_status(console, opened, config, readiness.campaign_id)
+        if result.stopped_by:
             # Like other command-line tools: 128 + the signal, so cron jobs and scripts see
             # that the run did not finish (the message above says how to resume).
-            raise typer.Exit(128 + stats.stopped_by)
-        if stats.paused_now:
+            raise typer.Exit(128 + result.stopped_by)
+        if result.paused_now:
             # The user must act (a password, TLS, the list, the content): one line on stderr
             # and a failing exit code, so a script or cron job notices.
             raise MailboxError(
-                "; ".join(f"{box} paused: {why}" for box, why in stats.paused_now.items())
+                "; ".join(f"{box} paused: {why}" for box, why in result.paused_now.items())
                 + " (run send again with --unpause after fixing)"
             )
 
 
-async def _run(
-    config: Any,
-    ledger: Any,
-    template: Any,
-    campaign_id: int,
-    limit: int | None,
-    insecure: bool,
-    wait_retries: bool,
-    console: Console,
-) -> Any:
-    from preflight.campaign import CampaignRun
-    from preflight.clock import SystemClock
+def _print_follow_ups(console: Console, plan: Any) -> None:
+    for step in plan.steps:
+        console.print(
+            f"follow-up {step.number}: {step.queued} newly queued, {step.skipped} not sent, "
+            f"{step.held} held by an out-of-office"
+        )
+        for line in step.examples:
+            console.print(f"  skipped {line}", markup=False)
 
-    stop = asyncio.Event()
+
+async def _run(session: Any, console: Console) -> Any:
     loop = asyncio.get_running_loop()
     stopped_by: list[int] = []
 
     def on_signal(number: int) -> None:
         stopped_by.append(number)
-        stop.set()
+        session.stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -394,37 +423,27 @@ async def _run(
         live = Live(console=console, refresh_per_second=4, transient=True)
         live.start()
 
-    printed = 0
+    # Events printed so far, per run of the session (each follow-up step, the first mails).
+    printed: dict[int, int] = {}
 
     def show(stats: Any) -> None:
-        nonlocal printed
         if live is not None:
-            live.update(_progress_table(stats, _zone(config)))
+            live.update(_progress_table(stats, _zone(session.config)))
             return
         # Not a terminal (a log, a pipe, cron): each event that changes what happens is one
         # line, at once, instead of a silent wait.
-        for line in stats.events[printed:]:
+        done = printed.get(id(stats), 0)
+        for line in stats.events[done:]:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
-        if len(stats.events) > printed:
+        if len(stats.events) > done:
             console.file.flush()
-        printed = len(stats.events)
+        printed[id(stats)] = len(stats.events)
 
-    run = CampaignRun(
-        config,
-        ledger,
-        template,
-        SystemClock(),
-        campaign=campaign_id,
-        limit=limit,
-        insecure=insecure,
-        wait_for_retries=wait_retries,
-        on_progress=show,
-        stop=stop,
-    )
+    session.on_progress = show
     try:
-        stats = await run.run()
-        stats.stopped_by = stopped_by[0] if stopped_by else 0
-        return stats
+        result = await session.run()
+        result.stopped_by = stopped_by[0] if stopped_by else 0
+        return result
     finally:
         if live is not None:
             live.stop()
@@ -455,45 +474,14 @@ def _progress_table(stats: Any, zone: tzinfo = UTC) -> Table:
     return table
 
 
-def _refuse_all_paused(config: Any, ledger: Any) -> None:
-    """Every mailbox paused: nothing can go out, so say that first, not after validating."""
-    ours = [box.address for box in config.mailboxes]
-    paused = campaign_pauses(ledger, config.name, ours)
-    if ours and all(address in paused for address in ours):
-        raise MailboxError(
-            "every sending mailbox of this campaign is paused, nothing can be sent: "
-            + "; ".join(f"{address}: {paused[address]}" for address in ours)
-            + " (fix that, then run send again with --unpause)"
-        )
-
-
-def _domain_gate(config: Any, force: bool, err: Console) -> None:
-    from preflight.dnscheck import audit_domain
-
-    for domain in sorted({box.domain for box in config.mailboxes}):
-        report = audit_domain(domain)
-        for check in report.checks:
-            if check.status != "pass":
-                err.print(
-                    f"{domain}: {check.name}: {check.status}: {check.message}"
-                    + (f" — fix: {check.fix}" if check.fix else "")
-                )
-        failed = [name for name in ("spf", "dmarc") if report.failed(name)]
-        if failed and not force:
-            raise PreflightError(
-                f"{domain} fails {' and '.join(n.upper() for n in failed)}: fix the DNS "
-                "records (see above) or add --force to send anyway",
-                field="mailbox.from",
-            )
-
-
 def _print_validation(console: Console, summary: Any) -> None:
     low = "-" if summary.score_min is None else f"{summary.score_min:g}"
     high = "-" if summary.score_max is None else f"{summary.score_max:g}"
     console.print(
         f"{plural(summary.rows, 'row')}: {summary.queued} pass, {summary.skipped} skipped "
         f"(address {summary.skipped_address}, lint {summary.skipped_lint}, "
-        f"other {summary.skipped_other}), {plural(summary.duplicates, 'duplicate')} of a row "
+        f"contact {summary.skipped_contact}, other {summary.skipped_other}), "
+        f"{plural(summary.duplicates, 'duplicate')} of a row "
         f"above (not sent twice), {summary.warnings} with warnings; lint scores {low}..{high}"
     )
     if summary.stopped_at_limit:
@@ -505,6 +493,15 @@ def _print_validation(console: Console, summary: Any) -> None:
         console.print(f"  {visible_line(line)}", markup=False)
     for line in summary.warning_examples:
         console.print(f"  warning {visible_line(line)}", markup=False)
+    _print_contact_skips(console, summary.contact_skips)
+
+
+def _print_contact_skips(console: Console, skips: list[str]) -> None:
+    """Every person left alone, with the other campaign and the date."""
+    if skips:
+        console.print(f"{len(skips)} people not contacted again:")
+    for line in skips:
+        console.print(f"  skipped {visible_line(line)}", markup=False)
 
 
 def _print_run(
@@ -546,7 +543,7 @@ def _print_run(
         )
     for box, (reason, until) in stats.held.items():
         console.print(
-            f"held sending mailbox {box} until {until:%Y-%m-%d %H:%M} UTC: {visible_line(reason)}",
+            f"held sending mailbox {box} until {local_time(until, zone)}: {visible_line(reason)}",
             markup=False,
         )
     if stats.stopped:
@@ -593,15 +590,29 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
 def status(
     campaign: CampaignArgument,
     ledger: LedgerOption = None,
+    leads: Annotated[
+        bool, typer.Option("--leads", help="One line per person: step, state, last event, next.")
+    ] = False,
     output_format: Annotated[
         StatusFormat,
-        typer.Option("--format", help="text, or json: every number of `preflight report`."),
+        typer.Option(
+            "--format",
+            help="text, or json: every number of `preflight report`; with --leads: "
+            "table, jsonl or csv.",
+        ),
     ] = StatusFormat.text,
 ) -> None:
-    """Sent / queued / deferred / bounced / suppressed, per mailbox.
+    """Sent / queued / deferred / bounced / suppressed, per mailbox; or, with --leads, per
+    person: the step reached, the state, the last event and its time, the next send.
 
     Example: preflight status campaign.toml --format json
+    Example: preflight status campaign.toml --leads --format csv
     """
+    per_person = (StatusFormat.table, StatusFormat.jsonl, StatusFormat.csv)
+    if leads and output_format is StatusFormat.json:
+        raise UsageError("with --leads, use --format table, jsonl or csv", field="--format")
+    if not leads and output_format in per_person:
+        raise UsageError(f"--format {output_format} needs --leads", field="--format")
     config, opened = _open(campaign, ledger)
     if output_format is StatusFormat.json:
         from preflight.report.data import gather
@@ -616,7 +627,38 @@ def status(
                 f"campaign {config.name!r} has not been sent from this ledger ({opened.path}) yet",
                 file=campaign,
             )
+        if leads:
+            _print_leads(opened, config, campaign_id, output_format)
+            return
         _print_status(_console(), opened, config, campaign_id)
+
+
+def _print_leads(
+    ledger: Any, config: Any, campaign_id: int, output_format: StatusFormat
+) -> None:
+    import csv
+
+    from preflight.leads import campaign_leads
+    from preflight.recipients import safe_csv_row
+
+    people = campaign_leads(config, ledger, campaign_id)
+    columns = ("address", "step", "state", "last_event", "last_event_at", "next_send")
+    if output_format is StatusFormat.jsonl:
+        for lead in people:
+            sys.stdout.write(json.dumps(lead.as_dict(), ensure_ascii=False) + "\n")
+        return
+    if output_format is StatusFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for lead in people:
+            data = lead.as_dict()
+            writer.writerow(safe_csv_row("" if data[c] is None else str(data[c]) for c in columns))
+        return
+    table = Table(*columns, box=None, pad_edge=False)
+    for lead in people:
+        data = lead.as_dict()
+        table.add_row(*("-" if data[c] is None else str(data[c]) for c in columns))
+    _console().print(table)
 
 
 def demo(
@@ -689,6 +731,19 @@ def _report_demo(console: Console, result: Any) -> None:
         f"{plural(late.messages, 'bounce message')} arrived later in the inbox: "
         f"{late.matched} matched to sends, {late.hard} hard, {late.soft} soft",
         markup=False,
+    )
+    for address, kind in result.answers:
+        console.print(f"answer from {address}: {kind}", markup=False)
+    console.print(
+        f"inbox import: {result.inbox_summary.describe().splitlines()[0]}", markup=False
+    )
+    console.print(
+        f"follow-up, {len(result.follow_ups)} sent: {', '.join(result.follow_ups) or 'none'}",
+        markup=False,
+    )
+    console.print(
+        "not followed up: the reply, the opt-out, the bounces, and the out-of-office "
+        f"(held until after {result.away_until:%Y-%m-%d}); a paused mailbox holds its own"
     )
     final = ", ".join(f"{state} {count}" for state, count in result.final_states.items())
     console.print(f"in the ledger now: {final}")

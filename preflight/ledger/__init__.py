@@ -18,6 +18,8 @@ import platformdirs
 
 from preflight.errors import LedgerError
 from preflight.ledger.bounces import BouncesMixin
+from preflight.ledger.contacts import ContactsMixin
+from preflight.ledger.followups import FollowUpsMixin
 from preflight.ledger.guard import GuardedConnection
 from preflight.ledger.leases import LeasesMixin
 from preflight.ledger.limits import LimitsMixin
@@ -41,7 +43,14 @@ def utc_now() -> str:
 
 
 class Ledger(
-    MessagesMixin, LeasesMixin, BouncesMixin, SuppressionMixin, ReportMixin, LimitsMixin
+    MessagesMixin,
+    LeasesMixin,
+    BouncesMixin,
+    SuppressionMixin,
+    ReportMixin,
+    ContactsMixin,
+    FollowUpsMixin,
+    LimitsMixin,
 ):
     """An open ledger. Use as a context manager or call :meth:`close`."""
 

@@ -57,10 +57,24 @@ class SuppressionMixin:
         return cursor.rowcount == 1
 
     def suppression(self, address: str) -> Suppression | None:
-        row = self.db.execute(
-            f"{_SELECT} WHERE address = ?",
-            (normalize_address(address),),
-        ).fetchone()
+        """The suppression of this address, or of any address of the same person (the
+        identity ``contact_addresses`` maps it to; ``address`` may be the identity itself)."""
+        spelling = normalize_address(address)
+        row = self.db.execute(f"{_SELECT} WHERE address = ?", (spelling,)).fetchone()
+        if row is None:
+            # Two indexed lookups (the address's identity, then that identity's addresses):
+            # `check` runs this for every row of a list that may hold a million.
+            mapped = self.db.execute(
+                "SELECT identity FROM contact_addresses WHERE address = ?", (spelling,)
+            ).fetchone()
+            identities = {spelling, str(mapped[0])} if mapped else {spelling}
+            marks = ", ".join("?" * len(identities))
+            row = self.db.execute(
+                "SELECT s.address, s.reason, s.source, s.detail, s.created_at FROM suppression s"
+                " JOIN contact_addresses a ON a.address = s.address"
+                f" WHERE a.identity IN ({marks}) ORDER BY s.created_at LIMIT 1",
+                sorted(identities),
+            ).fetchone()
         return Suppression(*row) if row else None
 
     def suppressed_among(self, addresses: Iterable[str]) -> dict[str, Suppression]:

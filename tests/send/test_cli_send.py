@@ -183,8 +183,13 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert "suppressed nobody@nordlicht-handel.example (userunknown)" in out
     assert "suppressed full.box@hollandpipe.example (soft-limit)" in out
     assert f"ledger: {ledger}" in out
+    assert "inbox import: read 4 messages: bounce 1, autoreply 1, reply 1, optout 1" in out
+    assert "follow-up, " in out and "anna.berg@" not in out.split("follow-up, ")[1].split("\n")[0]
     states = dict(
-        sqlite3.connect(ledger).execute("SELECT state, COUNT(*) FROM messages GROUP BY state")
+        sqlite3.connect(ledger).execute(
+            "SELECT state, COUNT(*) FROM messages WHERE campaign_id ="
+            " (SELECT id FROM campaigns WHERE name = 'demo') GROUP BY state"
+        )
     )
     # One accepted message bounces later, as a DSN the demo imports from its Maildir.
     assert states == {"sent": 19, "bounced": 4, "failed": 1}

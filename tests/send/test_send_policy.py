@@ -67,8 +67,11 @@ async def test_hard_bounce_is_suppressed_and_skipped_next_time(
             " WHERE recipient = 'person1@buyer1.example'"
         ).fetchone()
     assert tuple(row) == ("bounced", 550, "5.1.1", "userunknown", 1)
-    # A second campaign to the same list: the suppressed address is not even queued.
-    path.write_text(path.read_text().replace('name = "test"', 'name = "second"'))
+    # A second campaign to the same list, re-contact allowed at once: the suppressed
+    # address is not even queued.
+    path.write_text(
+        path.read_text().replace('name = "test"', 'name = "second"\nrecontact_after_days = 0')
+    )
     async with Sink() as sink:
         path.write_text(_with_port(path.read_text(), sink.port))
         stats, validation = await run_campaign(path, tmp_path / "l.db")
