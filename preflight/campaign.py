@@ -28,6 +28,7 @@ from preflight.ledger.messages import AttemptResult, epoch, iso
 from preflight.ledger.suppression import normalize_address
 from preflight.limits import build_gates
 from preflight.outcomes import Failure, apply_failure
+from preflight.pauses import PauseKind, campaign_pauses, pause_key
 from preflight.policy import hard_bounce_brake, refuses_our_syntax
 from preflight.prepare import BuiltMessages, build_for
 from preflight.provider_limits import binding_limit, reset_at
@@ -96,9 +97,8 @@ def build_dispatcher(
         cap = DomainCap(config.domain_cap, period, history_domains)
     dispatcher = Dispatcher(schedules, cap)
     if ledger is not None:
-        for address in ledger.paused_mailboxes():
-            if address in schedules:
-                dispatcher.pause(address)
+        for address in campaign_pauses(ledger, config.name, schedules):
+            dispatcher.pause(address)
         for address, (_, until) in ledger.mailbox_holds(iso(now)).items():
             if address in schedules:
                 schedules[address].hold_until(epoch(until))
@@ -448,9 +448,7 @@ class CampaignRun:
                 )
             )
         self.stats.total = len(dispatcher)
-        self.stats.paused = {
-            m: r for m, r in self.ledger.paused_mailboxes().items() if m in self.connections
-        }
+        self.stats.paused = campaign_pauses(self.ledger, self.config.name, self.connections)
         sent_this_run = 0
         try:
             while not self.stop.is_set():
@@ -562,7 +560,7 @@ class CampaignRun:
         except MailboxMisconfigured as error:
             # A wrong password or TLS setting fails the same way every time: stop now.
             self.ledger.release_claim(message.row_id, claim, owner, stamp)
-            self._pause(dispatcher, box.address, str(error))
+            self._pause(dispatcher, box.address, str(error), "settings")
             dispatcher.put_back(message)
             return False
         except MailboxUnavailable as error:
@@ -701,7 +699,8 @@ class CampaignRun:
                 dispatcher.mailboxes[mailbox].slow_down(now.timestamp(), policy.slow_down_factor)
                 self.stats.slowed.add(mailbox)
             if decision.pause_mailbox:
-                self._pause(dispatcher, mailbox, f"{reply}: {decision.pause_mailbox}")
+                cause = f"campaign {self.config.name}, message to {message.recipient}"
+                self._pause(dispatcher, mailbox, f"{reply} ({cause}): {decision.pause_mailbox}")
         self.ledger.record_result(message.row_id, attempt, result, **common)
         self.stats.last = f"{message.recipient}: {result.state} ({reply})"
         flags = self._hard[mailbox]
@@ -709,7 +708,8 @@ class CampaignRun:
             flags.append(result.state == "bounced" and bool(result.hard))
             brake = hard_bounce_brake(policy, flags)
             if brake and mailbox not in dispatcher.paused:
-                self._pause(dispatcher, mailbox, brake)
+                cause = f"in campaign {self.config.name}, last message to {message.recipient}"
+                self._pause(dispatcher, mailbox, brake.replace("): ", f"; {cause}): ", 1))
 
     def _hold(
         self, dispatcher: Dispatcher, mailbox: str, reply: SmtpReply, now: datetime
@@ -732,9 +732,13 @@ class CampaignRun:
             self.stats.held[address] = (why, _dt(until) or now)
         return _dt(until) or now
 
-    def _pause(self, dispatcher: Dispatcher, mailbox: str, reason: str) -> None:
+    def _pause(
+        self, dispatcher: Dispatcher, mailbox: str, reason: str,
+        kind: PauseKind = "reputation",
+    ) -> None:
         dispatcher.pause(mailbox)
-        self.ledger.pause_mailbox(mailbox, reason, self.config.name, iso(self.clock.now()))
+        key = pause_key(mailbox, kind, self.config.name)
+        self.ledger.pause_mailbox(key, reason, self.config.name, iso(self.clock.now()))
         self.stats.paused[mailbox] = reason
         self.stats.paused_now[mailbox] = reason
         self._event(f"paused sending mailbox {mailbox}: {reason}")
@@ -766,11 +770,12 @@ class CampaignRun:
         if isinstance(error, ConnectionRefused) and now - self._started < REFUSED_WINDOW:
             if failures >= 1:
                 self._pause(dispatcher, mailbox, f"{error} (refused {failures + 1} times in "
-                            "the first minute)")
+                            "the first minute)", "settings")
                 return
             wait = REFUSED_RETRY
         elif failures >= len(CONNECT_BACKOFF):
-            self._pause(dispatcher, mailbox, f"{error} (gave up after {failures + 1} tries)")
+            self._pause(dispatcher, mailbox, f"{error} (gave up after {failures + 1} tries)",
+                        "settings")
             return
         else:
             wait = CONNECT_BACKOFF[min(failures, len(CONNECT_BACKOFF) - 1)]

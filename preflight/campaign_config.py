@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from preflight.errors import ConfigError, MailboxError
+from preflight.errors import ConfigError, MailboxError, PreflightError
 from preflight.lint.settings import DEFAULT_THRESHOLD, LintSettings
 from preflight.policy import BouncePolicy
 from preflight.provider_limits import SendLimits, resolve_limits
@@ -185,6 +185,26 @@ def load_campaign(path: str | Path) -> CampaignConfig:
             f"invalid TOML: {error}", file=path, line=int(line.group(1)) if line else None
         ) from error
     return _Reader(path, text).campaign(data)
+
+
+def campaign_sender(template: Path) -> str | None:
+    """The From of the first mailbox of a campaign file beside ``template`` that sends it:
+    what a lone ``preflight lint template.j2`` renders From with. None when no campaign there
+    names the template, or the one that does cannot be read (lint then needs no campaign)."""
+    wanted = template.resolve()
+    for candidate in sorted(template.parent.glob("*.toml")):
+        try:
+            head = tomllib.loads(candidate.read_text(encoding="utf-8-sig")).get("campaign")
+            if not isinstance(head, dict) or not isinstance(head.get("template"), str):
+                continue
+            if (candidate.parent / head["template"]).resolve() != wanted:
+                continue
+            mailboxes = load_campaign(candidate).mailboxes
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, PreflightError):
+            continue
+        if mailboxes:
+            return mailboxes[0].from_header
+    return None
 
 
 class _Reader:

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from preflight import __version__
+from preflight.consoles import PIPE_WIDTH
 from preflight.errors import PreflightError
 from preflight.terminal import visible_line
 
@@ -42,13 +43,23 @@ COMMAND_FAMILIES: dict[str, str] = {
 
 
 def _family_group(family: str) -> TyperGroup:
-    holder = typer.Typer()
+    holder = typer.Typer(rich_markup_mode=None)  # the top level's plain help, one width
     import_module(f"preflight.commands.{family}").register(holder)
     return typer.main.get_group(holder)
 
 
 class PreflightGroup(TyperGroup):
     """The top-level group: lazy command families; PreflightError reported as one line."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        # In a pipe there is no window to fit: help paragraphs end where their sentences do
+        # (click would wrap them at 78 columns). Subcommands inherit the width.
+        if not sys.stdout.isatty():
+            extra.setdefault("terminal_width", PIPE_WIDTH)
+            extra.setdefault("max_content_width", PIPE_WIDTH)
+        return super().make_context(info_name, args, parent, **extra)
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(COMMAND_FAMILIES)

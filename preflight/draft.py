@@ -133,6 +133,10 @@ class Draft:
     quoted_lines: int = 0  # lines of the text part quoting another message (not linted)
     # Set by the send path for a campaign's follow-up step: like a reply, not a first contact.
     follow_up: bool = False
+    # A template rendered without data: the preview values it was filled with, and the
+    # variables no built-in sample knows (likely typos) with the closest known name, if any.
+    sample_values: dict[str, str] = field(default_factory=dict)
+    unknown_variables: dict[str, str | None] = field(default_factory=dict)
 
     # -- derived views -------------------------------------------------------------------
     @property

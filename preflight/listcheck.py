@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from preflight.addresses import AddressChecker, AddressVerdict, Reason
@@ -95,6 +95,31 @@ def _offline(
             yield _unreadable(item)
         else:
             yield CheckedRow(item.line, item, checker.check(item.email, line=item.line))
+
+
+def with_value_reasons(checked: CheckedRow, columns: frozenset[str] | None) -> CheckedRow:
+    """``checked`` with a ``formula`` reason for each formula-like value in ``columns`` (the
+    columns a template uses; every column when None): ``send`` blocks such a row."""
+    from preflight.row_values import formula_columns  # jinja2 only when a row has one
+
+    if checked.row is None:
+        return checked
+    fields = checked.row.fields
+    if not any(value and not value[0].isalnum() for value in fields.values()):
+        return checked  # the common row: every value starts plainly
+    found = formula_columns(fields, columns)
+    if not found:
+        return checked
+    reasons = [
+        Reason(
+            "formula",
+            f"{name} looks like a spreadsheet formula ({fields[name][:40]!r}); send blocks it",
+            f"replace the {name} value with plain text",
+            "warn",
+        )
+        for name in found
+    ]
+    return replace(checked, verdict=checked.verdict.with_reasons(reasons))
 
 
 def check_rows(reader: RecipientReader, checker: AddressChecker) -> Iterator[CheckedRow]:

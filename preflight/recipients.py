@@ -32,24 +32,30 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _GUARD_SCAN = 1000
 
 
+def visible_start(value: str) -> str | None:
+    """The first character a spreadsheet looks at: past whitespace, control and format
+    characters (LF, space, NBSP, ZWSP, BOM, VT, FF, U+2028, U+0085, ...), in NFKC form (some
+    spreadsheets fold full-width ``＝`` to ``=``). ``None`` for an invisible-only value, and
+    ``"="`` past :data:`_GUARD_SCAN` invisible characters (treated as hiding a formula)."""
+    for index, char in enumerate(value):
+        if index >= _GUARD_SCAN:
+            return "="
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            continue
+        return unicodedata.normalize("NFKC", char)
+    return None
+
+
 def safe_csv_cell(value: str) -> str:
     """``value`` made inert for a spreadsheet: a formula-like cell gets a leading ``'``.
 
     Spreadsheets trim leading whitespace and ignore invisible characters before they look for
-    a formula, and some fold full-width forms (``＝``) to ASCII: so the guard skips every
-    whitespace, control and format character (LF, space, NBSP, ZWSP, BOM, VT, FF, U+2028,
-    U+0085, ...) and looks at the NFKC form of the first character that is left.
+    a formula: see :func:`visible_start`.
     """
     if value.startswith(_FORMULA_STARTS):
         return "'" + value
-    for index, char in enumerate(value):
-        if index >= _GUARD_SCAN:
-            return "'" + value
-        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
-            continue
-        formula = unicodedata.normalize("NFKC", char).startswith(_FORMULA_STARTS)
-        return "'" + value if formula else value
-    return value
+    start = visible_start(value)
+    return "'" + value if start is not None and start.startswith(_FORMULA_STARTS) else value
 
 
 def safe_csv_row(values: Iterable[str]) -> list[str]:
@@ -121,6 +127,11 @@ class RecipientReader(Iterator[RecipientRow]):
                     line=1 + self._reader.line_num + 1,
                 )
             yield line
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file the reader is, in bytes (to the buffer's last read)."""
+        return self._text.buffer.tell()
 
     @property
     def email_column(self) -> str:
@@ -266,4 +277,5 @@ __all__ = [
     "read_recipients",
     "safe_csv_cell",
     "safe_csv_row",
+    "visible_start",
 ]

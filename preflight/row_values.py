@@ -10,27 +10,43 @@ spreadsheet (and ``preflight check --fix``) marks a value as text: it is not par
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
 
-# OWASP's CSV-injection starters; "+" and "-" only before a function call or a reference, so
-# "+49 30 1234" and "-" stay plain text.
-_FORMULA = re.compile(r"^\s*(?:[=@]|[+-]\s*[A-Za-z(])")
+from preflight.recipients import visible_start
+
+# OWASP's CSV-injection starters, found the way the CSV guard finds them (past invisible
+# characters, full-width folded). "+" and "-" start a formula unless what follows is a number
+# or a phone number, so "+49 30 1234" and a lone "-" stay plain text.
+_NUMBER = re.compile(r"[+-][\d\s().\-/]*")
+
+
+def is_formula(value: str) -> bool:
+    start = visible_start(value)
+    if start is None or start[0] not in "=@+-":
+        return False
+    if start[0] in "=@":
+        return True
+    shown = "".join(ch for ch in value[:1000] if visible_start(ch) is not None)
+    return not _NUMBER.fullmatch(unicodedata.normalize("NFKC", shown))
 
 
 def spreadsheet_value(value: str) -> str:
     """The value as a spreadsheet reads it: a guard apostrophe before a formula is not kept."""
-    if value.startswith("'") and _FORMULA.match(value[1:]):
+    if value.startswith("'") and is_formula(value[1:]):
         return value[1:]
     return value
 
 
-def is_formula(value: str) -> bool:
-    return bool(_FORMULA.match(value))
+def formula_columns(fields: Mapping[str, str], columns: Iterable[str] | None) -> list[str]:
+    """The columns among ``columns`` (every column when None) whose value is formula-like."""
+    names = fields if columns is None else [name for name in columns if name in fields]
+    return [name for name in names if is_formula(spreadsheet_value(fields[name]))]
 
 
 @lru_cache(maxsize=64)
@@ -73,4 +89,4 @@ def row_problems(template_path: Path, used: frozenset[str],
     return problems
 
 
-__all__ = ["bare_variables", "is_formula", "row_problems", "spreadsheet_value"]
+__all__ = ["bare_variables", "formula_columns", "is_formula", "row_problems", "spreadsheet_value"]

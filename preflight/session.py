@@ -25,6 +25,7 @@ from preflight.errors import MailboxError, PreflightError
 from preflight.followups import FollowUpPlan, FollowUps, stop_reason
 from preflight.ledger import Ledger
 from preflight.ledger.messages import iso
+from preflight.pauses import campaign_pauses, lift
 from preflight.prepare import BuiltMessages, Validation, check_columns, prepare_campaign
 from preflight.templates import Template, load_template
 
@@ -100,8 +101,8 @@ def dns_audit(domain: str) -> tuple[list[str], list[str]]:
 
 def refuse_all_paused(config: CampaignConfig, ledger: Ledger) -> None:
     """Every mailbox paused: nothing can go out, so say that first, not after validating."""
-    paused = ledger.paused_mailboxes()
     ours = [box.address for box in config.mailboxes]
+    paused = campaign_pauses(ledger, config.name, ours)
     if ours and all(address in paused for address in ours):
         raise MailboxError(
             "every sending mailbox of this campaign is paused, nothing can be sent: "
@@ -167,7 +168,7 @@ class SendSession:
         )
         unpaused = []
         if request.unpause:
-            unpaused = [b.address for b in config.mailboxes if ledger.unpause_mailbox(b.address)]
+            unpaused = [b.address for b in config.mailboxes if lift(ledger, b.address, config.name)]
         requeued = ledger.requeue_unknown(campaign_id, iso(now)) if request.resend_unknown else 0
         self.follow_ups = FollowUps(config, ledger, now)
         follow_plan = self.follow_ups.schedule() if config.follow_ups else FollowUpPlan()

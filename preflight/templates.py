@@ -129,6 +129,18 @@ def sample_value(variable: str) -> str:
     return words.capitalize() if words else "Sample"
 
 
+def unknown_samples(variables: Iterable[str]) -> dict[str, str | None]:
+    """The variables no built-in sample knows, each with the closest known name (or None):
+    ``{{ frist_name }}`` is most likely ``first_name`` misspelled."""
+    import difflib  # only for a template linted without data
+
+    return {
+        name: next(iter(difflib.get_close_matches(name, SAMPLE_VALUES, n=1, cutoff=0.75)), None)
+        for name in sorted(variables)
+        if name not in SAMPLE_VALUES
+    }
+
+
 def sample_row(variables: frozenset[str] | set[str]) -> dict[str, str]:
     """A row that defines every variable in ``variables`` with a preview value."""
     return {name: sample_value(name) for name in sorted(variables)}

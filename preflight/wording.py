@@ -19,4 +19,17 @@ def local_time(when: float | datetime, tz: tzinfo | None = None) -> str:
     return moment.astimezone(tz or UTC).isoformat(sep=" ", timespec="minutes")
 
 
-__all__ = ["local_time", "plural"]
+def iso_time(when: float | str | datetime | None, tz: tzinfo | None = None) -> str | None:
+    """A moment for JSON output: ISO 8601 in ``tz`` (the mailbox's zone) with its offset,
+    to the second (``2026-12-07T09:00:00+01:00``); a ledger time string is read first."""
+    if when is None:
+        return None
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    moment = when if isinstance(when, datetime) else datetime.fromtimestamp(when, UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # the ledger's times are UTC
+    return moment.astimezone(tz or UTC).isoformat(timespec="seconds")
+
+
+__all__ = ["iso_time", "local_time", "plural"]

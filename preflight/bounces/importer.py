@@ -266,9 +266,12 @@ class Importer:
                 if record.hard:
                     # Inside this message's transaction: a crash after the commit must not
                     # leave a mailbox over the brake unpaused (a re-import skips this record).
-                    self._brake(message.mailbox, message.campaign, now, policy)
+                    self._brake(message.mailbox, message.campaign, now, policy, record.recipient)
                 if decision.pause_mailbox:
-                    self._pause(message.mailbox, decision.pause_mailbox, message.campaign, now)
+                    # A reputation pause: it names the campaign and message that caused it.
+                    why = (f"{record.status or 'bounce'} (campaign {message.campaign}, message "
+                           f"to {record.recipient}): {decision.pause_mailbox}")
+                    self._pause(message.mailbox, why, message.campaign, now)
         self.ledger.record_bounce(
             StoredBounce(
                 fingerprint=print_,
@@ -317,13 +320,18 @@ class Importer:
         self.ledger.pause_mailbox(mailbox, why, campaign, now)
         self.summary.paused[mailbox] = why
 
-    def _brake(self, mailbox: str, campaign: str | None, now: str, policy: BouncePolicy) -> None:
+    def _brake(
+        self, mailbox: str, campaign: str | None, now: str, policy: BouncePolicy,
+        recipient: str | None = None,
+    ) -> None:
         """Pause the mailbox once its hard bounces pass the policy's share of recent sends."""
         if mailbox in self.ledger.paused_mailboxes():
             return
         flags = self.ledger.recent_hard_flags(mailbox, policy.hard_bounce_window)
         why = hard_bounce_brake(policy, flags)
         if why:
+            cause = f"in campaign {campaign}, last bounce from {recipient}"
+            why = why.replace("): ", f"; {cause}): ", 1)
             self._pause(mailbox, why, campaign, now)
 
 

@@ -25,6 +25,7 @@ _NOT_A_BOUNCE = {"recipient": None, "status": None, "reason": None, "hard": None
 bounces_app = typer.Typer(
     help="Read bounce messages (DSN/NDR), classify them, import them into the ledger.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

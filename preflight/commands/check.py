@@ -87,6 +87,14 @@ def check(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for each DNS answer.")
     ] = 3.0,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            help="The template the list is for: formula-like values are looked for in the "
+            "columns it uses (default: every column).",
+        ),
+    ] = None,
 ) -> None:
     """Check a recipients list: each row is ok, warn or reject, with the reasons and a fix.
 
@@ -99,10 +107,16 @@ def check(
     if timeout <= 0:
         raise UsageError("must be more than 0 seconds", field="--timeout")
     from preflight.addresses import AddressChecker
-    from preflight.listcheck import ListSummary, check_rows
+    from preflight.consoles import file_progress
+    from preflight.listcheck import ListSummary, check_rows, with_value_reasons
     from preflight.listreport import CleanListWriter
     from preflight.recipients import read_recipients
 
+    used: frozenset[str] | None = None
+    if template is not None:
+        from preflight.templates import load_template
+
+        used = load_template(template).variables
     summary = ListSummary()
     emit = _Emitter(str(recipients), output_format)
     domains: int | None = None  # None: DNS not checked
@@ -115,8 +129,15 @@ def check(
         if out is not None:
             writer = stack.enter_context(CleanListWriter(out, reader.columns, reader.email_column))
         checker = AddressChecker(opened.suppression if opened else None, fix=fix)
+        columns = used if used is not None else frozenset(reader.columns) - {reader.email_column}
+
+        step = stack.enter_context(
+            file_progress(recipients, lambda: reader.bytes_read, f"checking {recipients.name}")
+        )
 
         def take(checked: CheckedRow) -> None:
+            step()
+            checked = with_value_reasons(checked, columns)
             summary.add(checked)
             emit(checked)
             if writer is not None:

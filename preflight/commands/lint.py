@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -99,6 +100,15 @@ def lint(
             "random (the same rows every run).",
         ),
     ] = None,
+    campaign: Annotated[
+        Path | None,
+        typer.Option(
+            "--campaign",
+            metavar="FILE",
+            help="Render templates from this campaign's first mailbox (default: the lint "
+            "'sender' setting, else a campaign file beside the template that sends it).",
+        ),
+    ] = None,
 ) -> None:
     """Score drafts for what spam filters punish, and say how to fix it.
 
@@ -120,6 +130,7 @@ def lint(
         ignore=split_selectors(ignore),
         threshold=threshold,
     )
+    lint_config = replace(lint_config, sender=_sender(lint_config.sender, campaign, paths))
     template_data = TemplateData(data=data, recipients=recipients, sample=sample)
     formatter = make_formatter(output_format.value, sys.stdout, all_rules())
 
@@ -136,6 +147,26 @@ def lint(
         raise typer.Exit(EXIT_INPUT_ERROR)
     if formatter.failed and not exit_zero:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _sender(configured: str, campaign: Path | None, paths: list[Path]) -> str:
+    """Who templates are rendered from: --campaign's mailbox, the lint setting, or the
+    mailbox of a campaign beside the first template that has one."""
+    from preflight.campaign_config import campaign_sender, load_campaign
+    from preflight.lint.config import DEFAULT_SENDER
+    from preflight.lint.inputs import is_template
+
+    if campaign is not None:
+        mailboxes = load_campaign(campaign).mailboxes
+        return mailboxes[0].from_header if mailboxes else configured
+    if configured != DEFAULT_SENDER:
+        return configured
+    for path in paths:
+        if is_template(path) and path.is_file():
+            found = campaign_sender(path)
+            if found:
+                return found
+    return configured
 
 
 def rules(

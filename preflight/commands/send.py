@@ -11,7 +11,7 @@ import contextlib
 import json
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,12 +23,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from preflight.consoles import make_console
 from preflight.errors import MailboxError, UsageError
+from preflight.pauses import campaign_pauses
 from preflight.terminal import visible_line
 from preflight.wording import local_time, plural
 
 warmup_app = typer.Typer(
-    help="Warm-up plans: how many messages a mailbox may send per day.", no_args_is_help=True
+    help="Warm-up plans: how many messages a mailbox may send per day.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 class StatusFormat(StrEnum):
@@ -54,11 +58,8 @@ CampaignArgument = Annotated[
 
 
 def _console() -> Console:
-    console = Console(highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        # Piped or captured output: wide tables rather than truncated addresses.
-        console = Console(highlight=False, soft_wrap=True, width=max(console.width, 160))
-    return console
+    # Piped or captured output: wide tables and whole lines, never cut at 80 columns.
+    return make_console()
 
 
 @warmup_app.command("show")
@@ -186,7 +187,7 @@ def plan(
         _print_validation(console, planned.validation)
         result = plan_campaign(config, planned.messages, start=begin, ledger=opened,
                                not_before=planned.retry_due)
-        pauses = opened.paused_mailboxes()
+        pauses = campaign_pauses(opened, config.name, (b.address for b in config.mailboxes))
     boxes = [box.address for box in config.mailboxes]
     table = Table("date", *boxes, "total", box=None, pad_edge=False)
     for day in sorted(result.per_day):
@@ -214,7 +215,7 @@ def plan(
         f"{plural(result.scheduled, 'message')} over {plural(len(result.per_day), 'day')}"
     )
     if result.first and result.finish:
-        zone = config.mailboxes[0].window.tz
+        zone = _zone(config)
         retries = " (including deferred retries)" if planned.retry_due else ""
         console.print(
             f"first send {local_time(result.first, zone)}, "
@@ -319,7 +320,7 @@ def send(
 
     config, opened = _open(campaign, ledger)
     console = _console()
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True)
     request = SendRequest(
         limit=limit,
         resend_unknown=resend_unknown,
@@ -364,7 +365,7 @@ def send(
         pending = readiness.first_pending
         _provider_hints(console, config)
         to_send = pending if limit is None else min(limit, pending)
-        finish = f"{forecast.finish:%Y-%m-%d %H:%M} UTC" if forecast.finish else "never"
+        finish = local_time(forecast.finish, _zone(config)) if forecast.finish else "never"
         console.print(
             f"ready to send {to_send} of {pending} queued messages from "
             f"{len(config.mailboxes)} mailbox(es); planned finish {finish}"
@@ -386,8 +387,8 @@ def send(
         result = asyncio.run(_run(session, console))
         for step, box, stats in result.follow_up_stats:
             console.print(f"follow-up {step} from {box}:", markup=False)
-            _print_run(console, stats, show_paused=False)
-        _print_run(console, result.stats, show_paused=False)
+            _print_run(console, stats, show_paused=False, zone=_zone(config))
+        _print_run(console, result.stats, show_paused=False, zone=_zone(config))
         _print_status(console, opened, config, readiness.campaign_id)
         if result.stopped_by:
             # Like other command-line tools: 128 + the signal, so cron jobs and scripts see
@@ -433,7 +434,7 @@ async def _run(session: Any, console: Console) -> Any:
 
     def show(stats: Any) -> None:
         if live is not None:
-            live.update(_progress_table(stats))
+            live.update(_progress_table(stats, _zone(session.config)))
             return
         # Not a terminal (a log, a pipe, cron): each event that changes what happens is one
         # line, at once, instead of a silent wait.
@@ -457,7 +458,12 @@ async def _run(session: Any, console: Console) -> Any:
                 loop.remove_signal_handler(sig)
 
 
-def _progress_table(stats: Any) -> Table:
+def _zone(config: Any) -> tzinfo:
+    """The zone times are shown in: the (first) mailbox's, as plan and the events use."""
+    return config.mailboxes[0].window.tz if config.mailboxes else UTC
+
+
+def _progress_table(stats: Any, zone: tzinfo = UTC) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_row("progress", f"{stats.done} / {stats.total}")
     table.add_row("sent", str(stats.sent))
@@ -467,7 +473,7 @@ def _progress_table(stats: Any) -> Table:
     if stats.paused:
         table.add_row("paused", ", ".join(stats.paused))
     if stats.next_send:
-        table.add_row("next send", f"{stats.next_send:%Y-%m-%d %H:%M:%S} UTC")
+        table.add_row("next send", local_time(stats.next_send, zone))
     if stats.last:
         table.add_row("last", Text(visible_line(stats.last)))
     table.add_row("", "Ctrl-C stops after the message in flight")
@@ -504,7 +510,9 @@ def _print_contact_skips(console: Console, skips: list[str]) -> None:
         console.print(f"  skipped {visible_line(line)}", markup=False)
 
 
-def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> None:
+def _print_run(
+    console: Console, stats: Any, *, show_paused: bool = True, zone: tzinfo = UTC
+) -> None:
     # Counted by message (each once, in the state it ended this run in), so the parts add up
     # to the messages this run handled; a deferral that was retried shows as its retry count.
     deferred = stats.deferred - stats.retried
@@ -541,7 +549,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
         )
     for box, (reason, until) in stats.held.items():
         console.print(
-            f"held sending mailbox {box} until {until:%Y-%m-%d %H:%M} UTC: {visible_line(reason)}",
+            f"held sending mailbox {box} until {local_time(until, zone)}: {visible_line(reason)}",
             markup=False,
         )
     if stats.stopped:
@@ -550,7 +558,7 @@ def _print_run(console: Console, stats: Any, *, show_paused: bool = True) -> Non
         console.print("--limit reached; run again to continue")
     if stats.next_retry:
         console.print(
-            f"deferred retries are due from {stats.next_retry:%Y-%m-%d %H:%M} UTC: "
+            f"deferred retries are due from {local_time(stats.next_retry, zone)}: "
             "run send again then (or --wait-retries)"
         )
 
@@ -572,7 +580,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
         f"suppressed among this campaign's recipients: {ledger.campaign_suppressed(campaign_id)}"
     )
     ours = {b.address for b in config.mailboxes}
-    for box, reason in ledger.paused_mailboxes().items():
+    for box, reason in campaign_pauses(ledger, config.name, ours).items():
         if box in ours:
             console.print(f"paused sending mailbox {box}: {visible_line(reason)}", markup=False)
     for box, (reason, until) in ledger.mailbox_holds(utc_now()).items():
@@ -582,7 +590,7 @@ def _print_status(console: Console, ledger: Any, config: Any, campaign_id: int) 
             )
     retry = ledger.next_retry_at(campaign_id)
     if retry:
-        console.print(f"next retry due {retry}")
+        console.print(f"next retry due {local_time(datetime.fromisoformat(retry), _zone(config))}")
 
 
 def status(
@@ -713,13 +721,16 @@ def demo(
 
 
 def _report_demo(console: Console, result: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Berlin")  # the shipped demo campaign's mailboxes
     _print_validation(console, result.validation)
     console.print(
-        f"virtual time {result.virtual_start:%a %Y-%m-%d %H:%M} → "
-        f"{result.virtual_end:%a %Y-%m-%d %H:%M} UTC "
+        f"virtual time {local_time(result.virtual_start, zone)} → "
+        f"{local_time(result.virtual_end, zone)} "
         "(send windows Mon-Fri 09:00-17:00 Europe/Berlin)"
     )
-    _print_run(console, result.stats)
+    _print_run(console, result.stats, zone=zone)
     late = result.late_bounces
     console.print(
         f"the sink accepted {plural(result.delivered, 'message')}; "

@@ -13,6 +13,7 @@ import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import formataddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +24,17 @@ from preflight.errors import (
     TemplateError,
     UsageError,
 )
+from preflight.lint.config import DEFAULT_SENDER
 from preflight.message import build_message
 from preflight.recipients import read_recipients
-from preflight.templates import Template, load_template, sample_row, sample_value
+from preflight.templates import (
+    RenderedMessage,
+    Template,
+    load_template,
+    sample_row,
+    sample_value,
+    unknown_samples,
+)
 
 if TYPE_CHECKING:
     from preflight.lint.config import LintConfig
@@ -239,8 +248,13 @@ def _template_drafts(
         label = f"{path} [{row.where}]" if row.where else str(path)
         try:
             rendered = template.render(row.values)
-            message = build_message(rendered, from_addr=sender, to_addr=row.to_addr)
+            message = build_message(
+                rendered, from_addr=_from_for(sender, rendered), to_addr=row.to_addr
+            )
             draft = Draft.from_message(message, label, rendered.personalization)
+            if not row.where:  # built-in sample values: say which, and which look like typos
+                draft.sample_values = dict(row.values)
+                draft.unknown_variables = unknown_samples(template.variables)
         except TemplateError as error:
             # A render error is the template's, not the row's: every row would repeat it.
             on_error(_with_row(error, row))
@@ -249,6 +263,15 @@ def _template_drafts(
             on_error(_with_row(error, row))
             continue
         yield LintInput(path, label, draft)
+
+
+def _from_for(sender: str, rendered: RenderedMessage) -> str:
+    """The configured sender; with none configured, the template's own Reply-To, so a
+    placeholder From does not make the Reply-To look like it goes to another domain."""
+    reply_to = rendered.addresses.get("Reply-To")
+    if sender != DEFAULT_SENDER or reply_to is None or not reply_to[1]:
+        return sender
+    return formataddr(reply_to)
 
 
 def _with_row(error: PreflightError, row: DataRow) -> PreflightError:

@@ -19,7 +19,9 @@ from preflight.campaign import plan_campaign, plan_recipients
 from preflight.campaign_config import CampaignConfig, MailboxConfig
 from preflight.ledger import Ledger
 from preflight.ledger.report import PauseRow
+from preflight.pauses import applies, key_address
 from preflight.policy import GENERIC_PAUSE_FIX, PAUSE_FIXES
+from preflight.wording import iso_time
 
 # How far ahead the report simulates the queue: a chart of the next weeks, in bounded time
 # whatever the queue's length (what goes later is counted, not drawn).
@@ -176,28 +178,33 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
             f"{plan.after_until} queued messages go after the {PLAN_HORIZON.days}-day horizon "
             "of the plan chart"
         )
+    zone = config.mailboxes[0].window.tz if config.mailboxes else UTC
+
+    def _iso(when: datetime | str | None) -> str | None:
+        return iso_time(when, zone)
+
     return CampaignData(
         campaign=config.name,
-        generated_at=now.isoformat(timespec="seconds"),
+        generated_at=_iso(now),
         in_ledger=campaign is not None,
         totals=totals,
         per_mailbox=dict(sorted(per_mailbox.items())),
         suppressed=ledger.campaign_suppressed(campaign) if campaign is not None else 0,
-        next_retry=ledger.next_retry_at(campaign) if campaign is not None else None,
+        next_retry=_iso(ledger.next_retry_at(campaign)) if campaign is not None else None,
         sends=_sends(config, ledger, campaign, planned),
         steps=[_step("first message", outcome_rows)],
         bounce_rates=_bounce_rates(config, ledger, campaign),
-        health=_health(boxes, ledger, campaign),
+        health=_health(boxes, ledger, campaign, config.name),
         reasons=_reasons(outcome_rows),
         lint_threshold=config.lint.threshold,
         lint=_lint_bins(sorted(scores.items()), config.lint.threshold),
         plan=PlanSummary(
-            start=now.isoformat(timespec="seconds"),
+            start=_iso(now) or "",
             scheduled=plan.scheduled,
             later=plan.after_until,
             unschedulable=plan.unscheduled,
-            first=plan.first.isoformat(timespec="seconds") if plan.first else None,
-            finish=plan.finish.isoformat(timespec="seconds") if plan.finish else None,
+            first=_iso(plan.first),
+            finish=_iso(plan.finish),
             horizon_days=PLAN_HORIZON.days,
         ),
         notes=notes,
@@ -358,9 +365,17 @@ def _bounce_rates(config: CampaignConfig, ledger: Ledger, campaign: int | None) 
 
 
 def _health(
-    boxes: dict[str, MailboxConfig], ledger: Ledger, campaign: int | None
+    boxes: dict[str, MailboxConfig], ledger: Ledger, campaign: int | None,
+    campaign_name: str | None = None,
 ) -> list[MailboxHealth]:
-    pauses = {row.mailbox: row for row in ledger.pause_rows()}
+    pauses: dict[str, PauseRow] = {}
+    for row in ledger.pause_rows():
+        # Only the pauses that stop this campaign; the address's own pause before a settings one.
+        if campaign_name is not None and not applies(row.mailbox, campaign_name):
+            continue
+        address = key_address(row.mailbox)
+        if address not in pauses or address == row.mailbox:
+            pauses[address] = row
     first = {
         name: ledger.first_attempt(campaign, name) if campaign is not None else None
         for name in boxes
@@ -370,9 +385,11 @@ def _health(
         pause = pauses.get(name)
         if pause is not None:
             why, fix = split_pause_reason(pause)
-            result.append(MailboxHealth(name, "paused", why, pause.paused_at, fix))
+            since = iso_time(pause.paused_at, box.window.tz)
+            result.append(MailboxHealth(name, "paused", why, since, fix))
         elif first[name] is not None:
-            result.append(MailboxHealth(name, "active", "sending", first[name], None))
+            since = iso_time(first[name], box.window.tz)
+            result.append(MailboxHealth(name, "active", "sending", since, None))
         else:
             result.append(
                 MailboxHealth(

@@ -21,6 +21,7 @@ from send.helpers import START, attempts, mailbox_toml, run_campaign, sample_row
 from preflight.bounces.classify import classify_reply
 from preflight.campaign import CONNECT_BACKOFF, REFUSED_RETRY
 from preflight.ledger import Ledger
+from preflight.pauses import campaign_pauses, lift
 from preflight.policy import BouncePolicy, decide
 from preflight.sink import (
     Drop,
@@ -90,7 +91,9 @@ async def test_closed_port_pauses_in_the_first_minute_with_the_fix_and_nothing_l
     assert set(states(ledger_at).values()) == {"queued"}
     assert attempts(ledger_at) == []
     with Ledger(ledger_at) as ledger:
-        assert BOX in ledger.paused_mailboxes()
+        # A settings pause: this campaign's, not every campaign's that sends from BOX.
+        assert BOX in campaign_pauses(ledger, "test", [BOX])
+        assert BOX not in campaign_pauses(ledger, "another", [BOX])
 
 
 @pytest.mark.parametrize(
@@ -292,7 +295,7 @@ async def test_wrong_password_stops_the_mailbox_after_one_login(
         # Fixed: the right password, the pause lifted; each message goes exactly once.
         monkeypatch.setenv("PREFLIGHT_TEST_SMTP_PASSWORD", "the-password")
         with Ledger(ledger_at) as ledger:
-            assert ledger.unpause_mailbox(BOX)
+            assert lift(ledger, BOX, "test")
         stats, _ = await run_campaign(path, ledger_at)
     assert stats.sent == 3
     delivered_once(sink, {f"person{i}@buyer{i}.example" for i in range(3)})

@@ -36,7 +36,7 @@ def test_empty_formula_and_guarded_formula_values_never_go_out(
         ["formula@buyer.example", '=HYPERLINK("http://evil.example","click me")', "X"],
         # What `check --fix --out` writes: the guard apostrophe is not part of the value.
         ["guarded@buyer.example", "'=HYPERLINK(\"http://evil.example\",\"click me\")", "X"],
-        ["phone@buyer.example", "+49 Anna", "Nordlicht"],
+        ["phone@buyer.example", "+49 30 1234", "Nordlicht"],  # a number, not a formula
     ]
     path = campaign_dir(rows, [mailbox_toml(BOX, sink.port)])
     code, out = _send(path, tmp_path / "l.db")

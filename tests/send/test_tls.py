@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from preflight.campaign_config import load_campaign
 from preflight.cli import app
 from preflight.ledger import Ledger
+from preflight.pauses import lift
 from preflight.sink import Sink
 from preflight.smtp import MailboxConnection, MailboxMisconfigured
 from send.helpers import mailbox_toml, run_campaign, sample_rows, states
@@ -82,7 +83,7 @@ async def test_self_signed_server_is_refused_then_trusted_with_ca_file(
         trusted = box + f'ca_file = "{certificate[0]}"\n'
         path = campaign_dir(sample_rows(2), [trusted])
         with Ledger(ledger_at) as ledger:
-            ledger.unpause_mailbox(BOX)
+            assert lift(ledger, BOX, "test")  # a settings pause: this campaign's
         stats, _ = await run_campaign(path, ledger_at)
         assert stats.sent == 2 and len(sink.received) == 2
 

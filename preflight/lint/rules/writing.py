@@ -101,6 +101,22 @@ def _generic_greeting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]
         yield Hit(f'generic greeting "{match.group(0).strip()}"', Location(part=draft.body_part))
 
 
+def _sample_values(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if draft.sample_values:
+        shown = ", ".join(f"{name}={value!r}" for name, value in draft.sample_values.items())
+        yield Hit(f"variables filled with sample values: {shown}", Location(part="text"))
+
+
+def _unknown_variables(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for name, closest in draft.unknown_variables.items():
+        guess = f" (did you mean {{{{ {closest} }}}}?)" if closest else ""
+        yield Hit(
+            f"{{{{ {name} }}}} is not a known variable name{guess}: filled with "
+            f"{draft.sample_values.get(name, name)!r} for this preview",
+            Location(part="text"),
+        )
+
+
 RULES = [
     Rule(
         "WRT701",
@@ -157,5 +173,23 @@ RULES = [
         Severity.WARNING,
         "Check the name column of every row; greet by name or with a neutral opening.",
         _empty_greeting,
+    ),
+    Rule(
+        "WRT707",
+        "sample-values",
+        "A template linted without data: the variables filled with sample values.",
+        0.0,
+        Severity.INFO,
+        "Lint with --recipients list.csv (or --data row.json) to see the real values.",
+        _sample_values,
+    ),
+    Rule(
+        "WRT708",
+        "unknown-variable",
+        "A template variable that no built-in sample knows: most likely a typo.",
+        1.0,
+        Severity.WARNING,
+        "Correct the name to a column of your list, or lint with --recipients list.csv.",
+        _unknown_variables,
     ),
 ]
