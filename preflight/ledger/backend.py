@@ -15,6 +15,7 @@ import ipaddress
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -72,6 +73,24 @@ def one_line(error: BaseException, *secrets: str | None) -> str:
     return text or type(error).__name__
 
 
+def _switch_to_wal(raw: sqlite3.Connection, busy_seconds: float) -> None:
+    """Turn on WAL mode, waiting out another process that opens the same new file.
+
+    Changing the journal mode needs an exclusive lock, and SQLite answers "database is locked"
+    at once there instead of calling the busy handler, so two runs started together (a cron
+    job and a manual run) would have one of them fail on open.
+    """
+    deadline = time.monotonic() + busy_seconds
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteDatabase:
     """One SQLite file in WAL mode; autocommit, with explicit write transactions."""
 
@@ -86,7 +105,7 @@ class SqliteDatabase:
             # is on disk before the next network step (crash safety).
             self.raw = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
             self.raw.row_factory = sqlite3.Row
-            self.raw.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(self.raw, busy_seconds)
             self.raw.execute("PRAGMA synchronous=NORMAL")
             self.raw.execute("PRAGMA foreign_keys=ON")
             self.raw.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
