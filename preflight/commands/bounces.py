@@ -142,6 +142,28 @@ InsecureOption = Annotated[
 ]
 
 
+def checked_ledger(ledger: str | None) -> str | None:
+    """The ``--ledger`` value of an import command, validated before anything is read."""
+    from preflight.ledger.location import check_location
+
+    return check_location(ledger) if ledger else None
+
+
+def refuse_paused(paused: dict[str, str]) -> None:
+    """Fail an import that paused a sending mailbox.
+
+    A paused mailbox needs the user before it sends again: a failing exit code, so the cron
+    job that imports bounces notices.
+    """
+    if paused:
+        from preflight.errors import MailboxError
+
+        raise MailboxError(
+            "; ".join(f"sending mailbox {box} paused: {why}" for box, why in sorted(paused.items()))
+            + " (preflight send CAMPAIGN --unpause after fixing)"
+        )
+
+
 @bounces_app.command("import")
 def import_(
     source: SourceArgument,
@@ -159,10 +181,9 @@ def import_(
     """
     from preflight.bounces.importer import import_source
     from preflight.ledger import Ledger
-    from preflight.ledger.location import check_location
 
     since_date = _parse_since(since)
-    with Ledger(check_location(ledger) if ledger else None) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         summary = import_source(
             opened,
             source,
@@ -173,16 +194,7 @@ def import_(
             insecure=insecure,
         )
     typer.echo(summary.describe())
-    if summary.paused:
-        # A paused mailbox needs the user before it sends again: a failing exit code, so
-        # the cron job that imports bounces notices.
-        from preflight.errors import MailboxError
-
-        raise MailboxError(
-            "; ".join(f"sending mailbox {box} paused: {why}"
-                      for box, why in sorted(summary.paused.items()))
-            + " (preflight send CAMPAIGN --unpause after fixing)"
-        )
+    refuse_paused(summary.paused)
 
 
 def register(app: typer.Typer) -> None:

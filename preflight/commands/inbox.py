@@ -48,12 +48,12 @@ def import_(
 
     Example: preflight inbox import ~/Maildir
     """
-    from preflight.commands.bounces import _parse_since
+    from preflight.commands.bounces import _parse_since, checked_ledger, refuse_paused
     from preflight.inbox.importer import import_inbox
     from preflight.ledger import Ledger
 
     since_date = _parse_since(since)
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         summary = import_inbox(
             opened,
             source,
@@ -65,6 +65,8 @@ def import_(
             unsubscribe=set(unsubscribe or ()),
         )
     typer.echo(summary.describe())
+    if summary.bounce_summary is not None:
+        refuse_paused(summary.bounce_summary.paused)
 
 
 def register(app: typer.Typer) -> None:
