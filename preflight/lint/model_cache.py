@@ -17,11 +17,15 @@ kept as JSON (0.13 s to read for German) under the same rules.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from array import array
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -140,38 +144,128 @@ def preload_hyphenation(language: str) -> None:
         pyphen.hdcache[path] = hyphenation_dictionary(path)
 
 
+@dataclass
+class HyphenationTable:
+    """A dictionary's patterns as strings: each pattern's digits, and the prefixes of patterns.
+
+    ``digits`` maps a pattern to its values from its first letter, one digit a letter ("0"
+    where pyphen keeps none: ``.ab3c`` is "0003"), trailing zeros trimmed. ``prefixes`` are
+    the prefixes of patterns that are not patterns themselves: with them a walk knows where
+    no pattern can start any more (lint/readability.py).
+    """
+
+    maxlen: int
+    digits: dict[str, str]
+    prefixes: Callable[[], list[str]]  # called only by a walk that wants them
+
+    @classmethod
+    def of(cls, patterns: dict[str, tuple[int, tuple[Any, ...]]]) -> HyphenationTable | None:
+        """The table of pyphen's parsed ``patterns``; None for nonstandard hyphenation."""
+        # Values carrying data (e.g. Hungarian "ssz/sz=sz") are not plain digits.
+        if not patterns or not all(type(v) is int for _, vs in patterns.values() for v in vs):
+            return None
+        digits = {
+            key: "0" * start + "".join(map(str, values))
+            for key, (start, values) in patterns.items()
+        }
+
+        def prefixes() -> list[str]:
+            found = {key[:n] for key in digits for n in range(1, len(key))}
+            return [prefix for prefix in found if prefix not in digits]
+
+        return cls(max(map(len, digits)), digits, prefixes)
+
+    def patterns(self) -> dict[str, tuple[int, tuple[int, ...]]]:
+        """The table as pyphen's ``HyphDict.patterns`` (offset, values)."""
+        out = {}
+        for key, digits in self.digits.items():
+            start = len(digits) - len(digits.lstrip("0"))
+            out[key] = start, tuple(map(int, digits[start:]))
+        return out
+
+
+def hyphenation_table(dictionary: Any) -> HyphenationTable | None:
+    """``dictionary``'s patterns as strings (read from the cache file when it came from one)."""
+    table = getattr(dictionary, "table", None)
+    if isinstance(table, HyphenationTable):
+        return table
+    return HyphenationTable.of(dictionary.patterns)
+
+
+_HYPHENATION_FORMAT = "preflight-hyphenation-2"
+
+
 def hyphenation_dictionary(path: Path) -> Any:
     """pyphen's ``HyphDict`` for the dictionary file ``path``, from the cache when it is there."""
     import pyphen
 
     try:
-        cached = _keyed("pyphen", "pyphen", path, path.stem + ".json")
+        cached = _keyed("pyphen", "pyphen", path, path.stem + ".table.json")
     except OSError:
         cached = None
     if cached is not None and cached.is_file():
-        dictionary = _read_patterns(cached, pyphen.HyphDict)
-        if dictionary is not None:
-            return dictionary
+        table = _read_table(cached)
+        if table is not None:
+            return _cached_kind()(table)
     dictionary = pyphen.HyphDict(path)
-    table = dictionary.patterns
-    # Nonstandard hyphenation (values carrying data, e.g. Hungarian "ssz/sz=sz") is not plain
-    # JSON: such dictionaries are simply parsed each time.
-    if cached is not None and all(type(v) is int for _, values in table.values() for v in values):
-        payload = {"maxlen": dictionary.maxlen, "patterns": table}
+    table = HyphenationTable.of(dictionary.patterns)
+    # Nonstandard hyphenation is simply parsed each time.
+    if cached is not None and table is not None:
+        keys, digits, prefixes = (
+            "\n".join(table.digits),
+            "\n".join(table.digits.values()),
+            "\n".join(sorted(table.prefixes())),
+        )
+        payload = {
+            "format": _HYPHENATION_FORMAT,
+            "maxlen": table.maxlen,
+            "keys": keys,
+            "digits": digits,
+            "prefixes": prefixes,
+            "sha256": _digest(keys, digits, prefixes),
+        }
         _write_atomically(cached, lambda fh: fh.write(json.dumps(payload).encode()))
     return dictionary
 
 
-def _read_patterns(path: Path, kind: type) -> Any | None:
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _read_table(path: Path) -> HyphenationTable | None:
+    # A file written whole by this module is right by construction: the checks are against
+    # damage or a foreign file (the digest), and keep every later use to strings of digits.
     try:
         payload = json.loads(path.read_bytes())
-        patterns = {
-            str(key): (int(start), tuple(int(v) for v in values))
-            for key, (start, values) in payload["patterns"].items()
-        }
-        maxlen = int(payload["maxlen"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        keys, digits, prefixes = payload["keys"], payload["digits"], payload["prefixes"]
+        maxlen = payload["maxlen"]
+        if (
+            payload["format"] != _HYPHENATION_FORMAT
+            or type(maxlen) is not int
+            or not all(type(part) is str for part in (keys, digits, prefixes))
+            or payload["sha256"] != _digest(keys, digits, prefixes)
+            or not re.fullmatch(r"[0-9\n]*", digits)
+        ):
+            return None
+        table = dict(zip(keys.split("\n"), digits.split("\n"), strict=True))
+    except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, damaged or foreign: pyphen parses the dictionary itself
-    dictionary = kind.__new__(kind)  # HyphDict's __init__ is the parsing being skipped
-    dictionary.patterns, dictionary.cache, dictionary.maxlen = patterns, {}, maxlen
-    return dictionary
+    return HyphenationTable(maxlen, table, lambda: prefixes.split("\n") if prefixes else [])
+
+
+@cache
+def _cached_kind() -> type:
+    import pyphen
+
+    class CachedHyphDict(pyphen.HyphDict):  # type: ignore[misc]
+        """A ``HyphDict`` from a cache file: pyphen's own ``patterns`` made on first use."""
+
+        def __init__(self, table: HyphenationTable) -> None:
+            # No super().__init__(): HyphDict's __init__ is the parsing being skipped.
+            self.table, self.cache, self.maxlen = table, {}, table.maxlen
+
+        @cached_property
+        def patterns(self) -> dict[str, tuple[int, tuple[int, ...]]]:
+            return self.table.patterns()
+
+    return CachedHyphDict

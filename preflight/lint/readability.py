@@ -10,10 +10,17 @@ parsed table is kept between runs by ``lint/model_cache.py``, 0.13 s to read).
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from preflight.lint.model_cache import HyphenationTable
 
 # language -> (formula's name, textstat method). Portuguese, Turkish and Chinese have no
 # formula in textstat 0.7.4: no readability finding for them, rather than English Flesch.
@@ -29,8 +36,7 @@ FORMULAS: dict[str, tuple[str, str]] = {
 _TEXTSTAT_DEFAULT = "en_US"  # the language a new textstatistics() starts with
 _NO_PYPHEN = frozenset({"ar"})  # Osman counts Arabic syllables itself
 MAX_CHARS = 600  # enough to judge (about 100 words), and bounded
-_NOT_A_PREFIX: Any = object()  # a sentinel: no pattern starts so
-_PRUNE_AFTER = 2_000  # new words before the pruned walk's table is built
+_PRUNE_AFTER = 200  # new words before the pruned walk's table is built
 _WORD_CACHE = 50_000  # hyphenation positions kept per language (words repeat across drafts)
 
 
@@ -46,7 +52,8 @@ def _statistics(language: str) -> Any:
 
     # textstat opens this dictionary in every new instance, one of them at import.
     preload_hyphenation(_TEXTSTAT_DEFAULT)
-    import textstat  # noqa: F401  (loads the module that holds the class)
+    with _pkg_resources_on_first_use():
+        import textstat  # noqa: F401  (loads the module that holds the class)
 
     instance = sys.modules["textstat.textstat"].textstatistics()
     if language not in _NO_PYPHEN:
@@ -61,59 +68,134 @@ def _statistics(language: str) -> Any:
     return instance
 
 
-def _prune_pattern_walk(dictionary: Any) -> None:
-    """Give a pyphen ``HyphDict`` the same ``positions`` with a walk that stops early.
+@contextmanager
+def _pkg_resources_on_first_use() -> Iterator[None]:
+    """Let textstat import ``pkg_resources`` as a stand-in that imports it when first used.
+
+    textstat 0.7.4 imports ``pkg_resources`` (0.15 s of CPU: it scans every installed
+    distribution) only to read its easy-word lists, which none of our formulas use. Only
+    textstat's module gets the stand-in: ``sys.modules`` is as it was once it is imported.
+    """
+    if "pkg_resources" in sys.modules or "textstat.textstat" in sys.modules:
+        yield
+        return
+    sys.modules["pkg_resources"] = _ImportOnFirstUse("pkg_resources")
+    try:
+        yield
+    finally:
+        del sys.modules["pkg_resources"]
+
+
+class _ImportOnFirstUse(ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:  # used while textstat is being imported
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+class _Walk:
+    """pyphen's hyphenation points of a word from a ``HyphenationTable``, as plain ints.
 
     pyphen looks up every substring of up to ``maxlen`` letters at every start in its pattern
-    table (about 100 lookups a word, 15-50 us each new word; 0.5 s of CPU over the corpus
-    drafts). No pattern begins with a substring that begins no pattern, so the walk from a
-    start can end at the first such substring: the same points (tests/lint_rules/
-    test_readability_speed.py compares both walks word by word), a third of the time.
+    table (about 100 lookups a word, 25 us each new word). No pattern begins with a substring
+    that begins no pattern, so with the prefixes of patterns in the table too the walk from a
+    start can end at the first substring not in it (33 lookups an English word). pyphen keeps
+    the highest value at each letter gap; here each pattern is a mask with bit ``v`` set in
+    the gap's 10-bit field for value ``v``, and the masks of a word are or-ed: the highest
+    bit of a field is pyphen's highest value (9 us a new English word in all).
+    """
+
+    def __init__(self, table: HyphenationTable) -> None:
+        self._source = table
+        self._pruned: dict[str, str] | None = None
+        self._masks: dict[str, int] = {}  # digits -> mask (a few hundred distinct ones)
+        self._unseen = 0
+
+    def __call__(self, word: str) -> list[int]:
+        """The points of ``word`` (lower case), as ``HyphDict.positions`` gives them."""
+        table = self._pruned
+        if table is None:
+            self._unseen += 1
+            if self._unseen < _PRUNE_AFTER:
+                return self._unpruned(word)
+            # Every prefix of a pattern, mapped to "" when it is only a prefix: one lookup a
+            # step says both whether to go on and what to apply.
+            table = self._pruned = dict.fromkeys(self._source.prefixes(), "")
+            table.update(self._source.digits)
+        masks = self._masks
+        pointed = f".{word}."
+        size = len(pointed)
+        gaps = 0
+        for i in range(size - 1):
+            for j in range(i + 1, size + 1):
+                digits = table.get(pointed[i:j])
+                if digits is None:
+                    break
+                if digits:
+                    mask = masks.get(digits)
+                    if mask is None:
+                        mask = masks[digits] = _mask(digits)
+                    gaps |= mask << (_FIELD * i)
+        return _points(gaps, size)
+
+    def _unpruned(self, word: str) -> list[int]:
+        # Until enough new words repay building the table of prefixes (0.05 s for German).
+        digits_of = self._source.digits
+        maxlen = self._source.maxlen
+        pointed = f".{word}."
+        size = len(pointed)
+        gaps = 0
+        for i in range(size - 1):
+            for j in range(i + 1, min(i + maxlen, size) + 1):
+                digits = digits_of.get(pointed[i:j])
+                if digits:
+                    gaps |= _mask(digits) << (_FIELD * i)
+        return _points(gaps, size)
+
+
+_FIELD = 10  # bits a letter gap: one for each value 0-9
+# A field's highest value is odd (a hyphen may go there) when its highest bit is odd.
+_ODD_TOP = tuple(field.bit_length() % 2 == 0 and field > 0 for field in range(1 << _FIELD))
+
+
+def _mask(digits: str) -> int:
+    mask = 0
+    for gap, digit in enumerate(digits):
+        mask |= 1 << (_FIELD * gap + int(digit))
+    return mask
+
+
+def _points(gaps: int, size: int) -> list[int]:
+    # pyphen's points: gap g of ".word." is the point g - 1 of the word.
+    full = (1 << _FIELD) - 1
+    return [g - 1 for g in range(size + 1) if _ODD_TOP[(gaps >> (_FIELD * g)) & full]]
+
+
+def _prune_pattern_walk(dictionary: Any) -> None:
+    """Give a pyphen ``HyphDict`` the same ``positions`` by ``_Walk``.
+
+    The same points as pyphen's own walk (tests/lint_rules/test_readability_speed.py compares
+    both walks word by word), remembered in the dictionary's own cache as pyphen does, as
+    pyphen's ``DataInt`` (``data`` None: only nonstandard dictionaries carry data, and those
+    keep pyphen's walk).
     """
     if getattr(dictionary, "_preflight_pruned", False):
         return
     from pyphen import DataInt
 
-    patterns: dict[str, tuple[int, tuple[int, ...]]] = dictionary.patterns
-    maxlen: int = dictionary.maxlen
+    from preflight.lint.model_cache import hyphenation_table
+
+    table = hyphenation_table(dictionary)
+    if table is None:
+        return
+    walk = _Walk(table)
     cache: dict[str, list[int]] = dictionary.cache
-    # Every prefix of a pattern, mapped to its pattern (None when it is only a prefix): one
-    # lookup a step says both whether to go on and what to apply. Built only once a run has
-    # met enough new words to repay it (0.15 s for German's 66,000 patterns).
-    table: dict[str, tuple[int, tuple[int, ...]] | None] = {}
-    unseen = 0
 
     def positions(word: str) -> list[int]:
-        nonlocal unseen
         word = word.lower()
         points = cache.get(word)
-        if points is not None:
-            return points
-        unseen += 1
-        if unseen == _PRUNE_AFTER:
-            table.update((key[:n], None) for key in patterns for n in range(1, len(key)))
-            table.update(patterns)
-        lookup = table if unseen >= _PRUNE_AFTER else patterns
-        pointed = f".{word}."
-        size = len(pointed)
-        references = [0] * (size + 1)
-        for i in range(size - 1):
-            for j in range(i + 1, min(i + maxlen, size) + 1):
-                pattern = lookup.get(pointed[i:j], _NOT_A_PREFIX)
-                if pattern is _NOT_A_PREFIX:
-                    if lookup is table:
-                        break
-                    continue
-                if not pattern:
-                    continue
-                offset, values = pattern
-                where = slice(i + offset, i + offset + len(values))
-                references[where] = map(max, values, references[where])
-        cache[word] = points = [
-            DataInt(i - 1, reference=reference)
-            for i, reference in enumerate(references)
-            if reference % 2
-        ]
+        if points is None:
+            cache[word] = points = [DataInt(point) for point in walk(word)]
         return points
 
     dictionary.positions = positions
