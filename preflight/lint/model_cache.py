@@ -146,17 +146,14 @@ def preload_hyphenation(language: str) -> None:
 
 @dataclass
 class HyphenationTable:
-    """A dictionary's patterns as strings: each pattern's digits, and the prefixes of patterns.
+    """A dictionary's patterns as strings of digits, the form its cache file keeps.
 
     ``digits`` maps a pattern to its values from its first letter, one digit a letter ("0"
-    where pyphen keeps none: ``.ab3c`` is "0003"), trailing zeros trimmed. ``prefixes`` are
-    the prefixes of patterns that are not patterns themselves: with them a walk knows where
-    no pattern can start any more (lint/readability.py).
+    where pyphen keeps none: ``.ab3c`` is "0003"), trailing zeros trimmed.
     """
 
     maxlen: int
     digits: dict[str, str]
-    prefixes: Callable[[], list[str]]  # called only by a walk that wants them
 
     @classmethod
     def of(cls, patterns: dict[str, tuple[int, tuple[Any, ...]]]) -> HyphenationTable | None:
@@ -168,12 +165,7 @@ class HyphenationTable:
             key: "0" * start + "".join(map(str, values))
             for key, (start, values) in patterns.items()
         }
-
-        def prefixes() -> list[str]:
-            found = {key[:n] for key in digits for n in range(1, len(key))}
-            return [prefix for prefix in found if prefix not in digits]
-
-        return cls(max(map(len, digits)), digits, prefixes)
+        return cls(max(map(len, digits)), digits)
 
     def patterns(self) -> dict[str, tuple[int, tuple[int, ...]]]:
         """The table as pyphen's ``HyphDict.patterns`` (offset, values)."""
@@ -182,6 +174,12 @@ class HyphenationTable:
             start = len(digits) - len(digits.lstrip("0"))
             out[key] = start, tuple(map(int, digits[start:]))
         return out
+
+    def prefixes(self) -> set[str]:
+        """The prefixes of patterns that are no pattern themselves (0.01 s English, 0.2 German)."""
+        digits = self.digits
+        found = {key[:n] for key in digits for n in range(1, len(key))}
+        return found.difference(digits)
 
 
 def hyphenation_table(dictionary: Any) -> HyphenationTable | None:
@@ -211,18 +209,13 @@ def hyphenation_dictionary(path: Path) -> Any:
     table = HyphenationTable.of(dictionary.patterns)
     # Nonstandard hyphenation is simply parsed each time.
     if cached is not None and table is not None:
-        keys, digits, prefixes = (
-            "\n".join(table.digits),
-            "\n".join(table.digits.values()),
-            "\n".join(sorted(table.prefixes())),
-        )
+        keys, digits = "\n".join(table.digits), "\n".join(table.digits.values())
         payload = {
             "format": _HYPHENATION_FORMAT,
             "maxlen": table.maxlen,
             "keys": keys,
             "digits": digits,
-            "prefixes": prefixes,
-            "sha256": _digest(keys, digits, prefixes),
+            "sha256": _digest(keys, digits),
         }
         _write_atomically(cached, lambda fh: fh.write(json.dumps(payload).encode()))
     return dictionary
@@ -237,20 +230,21 @@ def _read_table(path: Path) -> HyphenationTable | None:
     # damage or a foreign file (the digest), and keep every later use to strings of digits.
     try:
         payload = json.loads(path.read_bytes())
-        keys, digits, prefixes = payload["keys"], payload["digits"], payload["prefixes"]
+        keys, digits = payload["keys"], payload["digits"]
         maxlen = payload["maxlen"]
         if (
             payload["format"] != _HYPHENATION_FORMAT
             or type(maxlen) is not int
-            or not all(type(part) is str for part in (keys, digits, prefixes))
-            or payload["sha256"] != _digest(keys, digits, prefixes)
+            or type(keys) is not str
+            or type(digits) is not str
+            or payload["sha256"] != _digest(keys, digits)
             or not re.fullmatch(r"[0-9\n]*", digits)
         ):
             return None
         table = dict(zip(keys.split("\n"), digits.split("\n"), strict=True))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, damaged or foreign: pyphen parses the dictionary itself
-    return HyphenationTable(maxlen, table, lambda: prefixes.split("\n") if prefixes else [])
+    return HyphenationTable(maxlen, table)
 
 
 @cache

@@ -36,7 +36,7 @@ FORMULAS: dict[str, tuple[str, str]] = {
 _TEXTSTAT_DEFAULT = "en_US"  # the language a new textstatistics() starts with
 _NO_PYPHEN = frozenset({"ar"})  # Osman counts Arabic syllables itself
 MAX_CHARS = 600  # enough to judge (about 100 words), and bounded
-_PRUNE_AFTER = 200  # new words before the pruned walk's table is built
+_PRUNE_AFTER = 500  # new words before the pruned walk's table is built
 _WORD_CACHE = 50_000  # hyphenation positions kept per language (words repeat across drafts)
 
 

@@ -95,7 +95,7 @@ def test_cached_table_walks_as_pyphen(
         lambda p: p.update(digits=p["digits"] + "x", sha256=None),
         lambda p: p.update(format="preflight-hyphenation-1"),
         lambda p: p.update(maxlen="5"),
-        lambda p: p.pop("prefixes"),
+        lambda p: p.pop("keys"),
     ],
 )
 def test_damaged_table_is_parsed_again(
