@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +63,20 @@ def _statistics(language: str) -> Any:
         # points but filters them again per call: remembering the filtered answer too makes
         # a run over thousands of drafts cheaper, with the same counts.
         hyphenator = instance.pyphen
-        _prune_pattern_walk(hyphenator.hd)
-        hyphenator.positions = lru_cache(maxsize=_WORD_CACHE)(hyphenator.positions)
+        walk = _prune_pattern_walk(hyphenator.hd)
+        positions = hyphenator.positions
+        if walk is not None:
+            positions = partial(_kept_points, walk, hyphenator.left, hyphenator.right)
+        hyphenator.positions = lru_cache(maxsize=_WORD_CACHE)(positions)
     return instance
+
+
+def _kept_points(walk: _Walk, left: int, right: int, word: str) -> list[int]:
+    """``Pyphen.positions``: the points of ``word`` not too near either end, as plain ints."""
+    last = len(word) - right
+    if last < left:
+        return []  # too short for any point to be kept: no walk
+    return [point for point in walk(word.lower()) if left <= point <= last]
 
 
 @contextmanager
@@ -171,24 +182,25 @@ def _points(gaps: int, size: int) -> list[int]:
     return [g - 1 for g in range(size + 1) if _ODD_TOP[(gaps >> (_FIELD * g)) & full]]
 
 
-def _prune_pattern_walk(dictionary: Any) -> None:
+def _prune_pattern_walk(dictionary: Any) -> _Walk | None:
     """Give a pyphen ``HyphDict`` the same ``positions`` by ``_Walk``.
 
     The same points as pyphen's own walk (tests/lint_rules/test_readability_speed.py compares
     both walks word by word), remembered in the dictionary's own cache as pyphen does, as
     pyphen's ``DataInt`` (``data`` None: only nonstandard dictionaries carry data, and those
-    keep pyphen's walk).
+    keep pyphen's walk, and None is returned). The walk is returned for callers that want
+    plain ints.
     """
-    if getattr(dictionary, "_preflight_pruned", False):
-        return
+    if hasattr(dictionary, "_preflight_walk"):
+        return dictionary._preflight_walk  # type: ignore[no-any-return]
     from pyphen import DataInt
 
     from preflight.lint.model_cache import hyphenation_table
 
     table = hyphenation_table(dictionary)
-    if table is None:
-        return
-    walk = _Walk(table)
+    dictionary._preflight_walk = walk = None if table is None else _Walk(table)
+    if walk is None:
+        return None
     cache: dict[str, list[int]] = dictionary.cache
 
     def positions(word: str) -> list[int]:
@@ -199,7 +211,7 @@ def _prune_pattern_walk(dictionary: Any) -> None:
         return points
 
     dictionary.positions = positions
-    dictionary._preflight_pruned = True
+    return walk
 
 
 def readability(text: str, language: str) -> Readability | None:
