@@ -175,12 +175,6 @@ class HyphenationTable:
             out[key] = start, tuple(map(int, digits[start:]))
         return out
 
-    def prefixes(self) -> set[str]:
-        """The prefixes of patterns that are no pattern themselves (0.01 s English, 0.2 German)."""
-        digits = self.digits
-        found = {key[:n] for key in digits for n in range(1, len(key))}
-        return found.difference(digits)
-
 
 def hyphenation_table(dictionary: Any) -> HyphenationTable | None:
     """``dictionary``'s patterns as strings (read from the cache file when it came from one)."""
