@@ -162,3 +162,19 @@ def test_textstat_imports_pkg_resources_only_when_used() -> None:
         "assert t.textstatistics().difficult_words('extraordinary words') >= 1\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_punctuation_removed_as_textstat_does() -> None:
+    import re
+
+    def textstats(text: str) -> str:
+        return re.sub(r"[^\w\s]", "", text)
+
+    chance = random.Random(7)
+    alphabet = [chr(c) for c in range(128)] + list("éßçñü’“”–—…€中文\u00a0\u2028\u200b٣")
+    texts = [chr(c) for c in range(128)] + [
+        "".join(chance.choices(alphabet[:128] if n % 2 else alphabet, k=chance.randint(0, 80)))
+        for n in range(3000)
+    ]
+    for text in texts:
+        assert readability._without_punctuation(textstats, text) == textstats(text), repr(text)
