@@ -100,7 +100,9 @@ def _kept_points(walk: _Walk, left: int, right: int, word: str) -> list[int]:
     last = len(word) - right
     if last < left:
         return []  # too short for any point to be kept: no walk
-    return [point for point in walk(word.lower()) if left <= point <= last]
+    # Point p is gap p + 1: keep the fields of gaps left + 1 to last + 1.
+    window = ((1 << (_FIELD * (last + 2))) - 1) ^ ((1 << (_FIELD * (left + 1))) - 1)
+    return _points(walk.gaps(word.lower()) & window)
 
 
 @contextmanager
@@ -150,6 +152,10 @@ class _Walk:
 
     def __call__(self, word: str) -> list[int]:
         """The points of ``word`` (lower case), as ``HyphDict.positions`` gives them."""
+        return _points(self.gaps(word))
+
+    def gaps(self, word: str) -> int:
+        """The values at the letter gaps of ``.word.`` (``word`` in lower case), as fields."""
         trie = self._trie
         if trie is None:
             self._unseen += 1
@@ -167,9 +173,9 @@ class _Walk:
                 children, mask = node
                 if mask:
                     gaps |= mask << (_FIELD * i)
-        return _points(gaps, len(pointed))
+        return gaps
 
-    def _unpruned(self, word: str) -> list[int]:
+    def _unpruned(self, word: str) -> int:
         # Until enough new words repay the trie (0.014 s to build for English, 0.2 s German).
         digits_of = self._source.digits
         maxlen = self._source.maxlen
@@ -181,7 +187,7 @@ class _Walk:
                 digits = digits_of.get(pointed[i:j])
                 if digits:
                     gaps |= _mask(digits) << (_FIELD * i)
-        return _points(gaps, size)
+        return gaps
 
 
 def _trie(digits_of: dict[str, str]) -> dict[str, list[Any]]:
@@ -218,22 +224,33 @@ def _nodes(digits_of: dict[str, str]) -> dict[str, list[Any]]:
     return root
 
 
-_FIELD = 10  # bits a letter gap: one for each value 0-9
-# A field's highest value is odd (a hyphen may go there) when its highest bit is odd.
-_ODD_TOP = tuple(field.bit_length() % 2 == 0 and field > 0 for field in range(1 << _FIELD))
+# A letter gap's field: value v sets its bits 0 to v, so or-ing keeps the highest value, the
+# top bit of the field; bit 10 stays clear to keep fields apart.
+_FIELD = 11
+_ODD_FIELD = 0b01010101010  # a top bit here is an odd value: a hyphen may go there
+_ODD_FIELDS = _ODD_FIELD * ((1 << (_FIELD * 128)) - 1) // ((1 << _FIELD) - 1)  # 128 gaps
 
 
 def _mask(digits: str) -> int:
     mask = 0
     for gap, digit in enumerate(digits):
-        mask |= 1 << (_FIELD * gap + int(digit))
+        mask |= ((2 << int(digit)) - 1) << (_FIELD * gap)
     return mask
 
 
-def _points(gaps: int, size: int) -> list[int]:
-    # pyphen's points: gap g of ".word." is the point g - 1 of the word.
-    full = (1 << _FIELD) - 1
-    return [g - 1 for g in range(size + 1) if _ODD_TOP[(gaps >> (_FIELD * g)) & full]]
+def _points(gaps: int) -> list[int]:
+    """pyphen's points: the gaps whose highest value is odd (gap g of ".word." is point g - 1)."""
+    odd = _ODD_FIELDS
+    if gaps.bit_length() > _FIELD * 128:  # a word of more than 125 letters
+        fields = gaps.bit_length() // _FIELD + 1
+        odd = _ODD_FIELD * ((1 << (_FIELD * fields)) - 1) // ((1 << _FIELD) - 1)
+    tops = gaps & ~(gaps >> 1) & odd
+    points = []
+    while tops:
+        lowest = tops & -tops
+        points.append((lowest.bit_length() - 1) // _FIELD - 1)
+        tops ^= lowest
+    return points
 
 
 def _prune_pattern_walk(dictionary: Any) -> _Walk | None:

@@ -37,6 +37,8 @@ FIXED = [
     "ǅemal",
     "中文字",
     "a" * 80,
+    "hyphenation" * 30,  # more letter gaps than the precomputed odd fields cover
+    "Rechtsschutzversicherungsgesellschaften" * 8,
 ]
 
 
