@@ -65,14 +65,15 @@ def _statistics(language: str) -> Any:
         import textstat  # noqa: F401  (loads the module that holds the class)
 
     instance = sys.modules["textstat.textstat"].textstatistics()
+    # Only while textstat removes apostrophes too (its default, and this instance's).
     if getattr(instance, "_textstatistics__rm_apostrophe", None) is True:
         instance.remove_punctuation = partial(_without_punctuation, instance.remove_punctuation)
     if language not in _NO_PYPHEN:
         preload_hyphenation(language)
         instance.set_lang(language)
-        # textstat asks pyphen for every word of every text. pyphen remembers each word's
-        # points but filters them again per call: remembering the filtered answer too makes
-        # a run over thousands of drafts cheaper, with the same counts.
+        # textstat asks pyphen for every word of every text: the kept points of each word
+        # are remembered, and a new word's come from our walk (pyphen's own filter and
+        # DataInt list skipped), or from pyphen's for a nonstandard dictionary.
         hyphenator = instance.pyphen
         walk = _prune_pattern_walk(hyphenator.hd)
         positions = hyphenator.positions
@@ -119,11 +120,12 @@ def _pkg_resources_on_first_use() -> Iterator[None]:
     if "pkg_resources" in sys.modules or "textstat.textstat" in sys.modules:
         yield
         return
-    sys.modules["pkg_resources"] = _ImportOnFirstUse("pkg_resources")
+    stand_in = sys.modules["pkg_resources"] = _ImportOnFirstUse("pkg_resources")
     try:
         yield
     finally:
-        del sys.modules["pkg_resources"]
+        if sys.modules.get("pkg_resources") is stand_in:
+            del sys.modules["pkg_resources"]
 
 
 class _ImportOnFirstUse(ModuleType):
