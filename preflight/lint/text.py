@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import re._constants as _c  # re's own parser: guards read a pattern as the engine does
+import re._parser as _parser
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from preflight.resources import data_file
@@ -220,16 +223,24 @@ class Keyed:
     """Regexes each guarded by a literal that must occur first (in lower-case text).
 
     ``in`` on a string is fast C code; most texts contain none of the keys, so the regexes
-    (written for lower-case text) rarely run.
+    (written for lower-case text) rarely run. Each regex is also skipped when one of the
+    literals :func:`required_literals` proves it needs is missing; pairs sharing a regex
+    run it once.
     """
 
     def __init__(self, *pairs: tuple[str, str]) -> None:
-        self._pairs = [(key, re.compile(pattern, re.S)) for key, pattern in pairs]
+        keys: dict[str, list[str]] = {}
+        for key, pattern in pairs:
+            keys.setdefault(pattern, []).append(key)
+        self._groups = [
+            (tuple(found), required_literals(p, re.S, folded=False), re.compile(p, re.S))
+            for p, found in keys.items()
+        ]
 
     def search(self, lower_text: str) -> re.Match[str] | None:
         best: re.Match[str] | None = None
-        for key, regex in self._pairs:
-            if key in lower_text:
+        for keys, needed, regex in self._groups:
+            if any(key in lower_text for key in keys) and _has_all(lower_text, needed):
                 match = regex.search(lower_text)
                 if match and (best is None or match.start() < best.start()):
                     best = match
@@ -300,15 +311,25 @@ def _has_top_level_bar(pattern: str) -> bool:
 
 
 class GuardedPatterns:
-    """Regexes tried one by one, each only when one of its guard literals occurs."""
+    """Regexes tried one by one, each only when its guard literals occur.
+
+    Two guards, both necessary for a match so skipping changes no result: the hand-shaped
+    :func:`_guards` (a leading word or group of words) and the literals
+    :func:`required_literals` derives from the parsed pattern, checked on the folded text.
+    """
 
     def __init__(self, patterns: list[str], flags: int) -> None:
-        self._patterns = [(_guards(p), re.compile(p, flags)) for p in patterns]
+        self._patterns = [
+            (_guards(p), required_literals(p, flags), re.compile(p, flags)) for p in patterns
+        ]
 
     def search(self, text: str, lower: str) -> re.Match[str] | None:
         """First pattern that matches ``text`` (``lower`` is ``text.lower()``)."""
-        for guards, regex in self._patterns:
+        folded = fold_lower(lower)
+        for guards, needed, regex in self._patterns:
             if guards is not None and not any(g in lower for g in guards):
+                continue
+            if not _has_all(folded, needed):
                 continue
             if match := regex.search(text):
                 return match
@@ -331,3 +352,166 @@ def opens_like_letter(body: str) -> bool:
         if line:
             return bool(any_language_regex("salutations.txt", re.IGNORECASE).match(line))
     return False
+
+
+# -- literals a regex needs ------------------------------------------------------------------
+# A guard derived from the parsed pattern (re's own parser, so it reads the pattern exactly as
+# the engine does): a list of sets of strings, one string of every set must occur for the
+# regex to match anywhere. Checked with ``in`` (C code), it skips most regexes on most texts.
+#
+# Folded mode (the default) checks the guards on ``fold_lower(text.lower())``. That is sound
+# because text.lower() lowers character by character (only "Σ" looks at its neighbours, and no
+# guard character can match it), so a run of literal characters the regex matched shows up,
+# lowered, as one run. A literal only contributes when every character it can match lowers
+# (and folds) to one known character: case-sensitive literals always (but "Σ" and "İ"); under
+# IGNORECASE uncased characters and ASCII letters, whose odd matches (U+0130, U+0131, U+017F,
+# U+212A) _FOLD and lower() bring back to the letter. Other cased letters under IGNORECASE
+# (Greek, Cyrillic: several have extra case forms) end a literal run instead.
+# Exact mode (folded=False) checks the guards on the very text the regex runs on: only
+# case-sensitive and uncased literals count, as they are.
+_FOLD = str.maketrans({"ı": "i", "ſ": "s", "\u0307": None})
+_FOLD_CHARS = ("ı", "ſ", "\u0307")
+_MAX_EXACT = 24  # strings an exact piece may stand for before it is cut
+_MAX_ALTERNATIVES = 32  # strings in one guard set (each costs an ``in``)
+_MAX_GUARDS = 3  # sets checked per pattern: the most selective ones
+
+Needed = tuple[frozenset[str], ...]
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
+_ATOMIC = _c.ATOMIC_GROUP
+
+
+def fold_lower(lower: str) -> str:
+    """``lower`` (a ``str.lower()`` result) as folded-mode guards are checked on."""
+    if lower.isascii() or not any(c in lower for c in _FOLD_CHARS):
+        return lower
+    return lower.translate(_FOLD)
+
+
+def _has_all(text: str, needed: Needed) -> bool:
+    return all(any(s in text for s in alternatives) for alternatives in needed)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    exact: frozenset[str] | None  # every string the piece can match (lowered), if known
+    needed: tuple[frozenset[str], ...]  # sets of which one string each must occur
+
+
+_UNKNOWN = _Piece(None, ())
+_EMPTY = _Piece(frozenset({""}), ())
+
+
+def _char(code: int, ignore_case: bool, folded: bool) -> str | None:
+    """The guard character a literal contributes, or None if it cannot be pinned down."""
+    char = chr(code)
+    uncased = char.lower() == char and char.upper() == char
+    if not folded:
+        return char if (uncased or not ignore_case) else None
+    if char in ("Σ", "\u0307") or len(char.lower()) != 1:
+        return None
+    if ignore_case and not uncased and not char.isascii():
+        return None
+    return char.lower().translate(_FOLD) or None
+
+
+def _best(piece: _Piece) -> frozenset[str] | None:
+    options = list(piece.needed)
+    if piece.exact is not None and "" not in piece.exact:
+        options.append(piece.exact)
+    usable = [o for o in options if o and "" not in o and len(o) <= _MAX_ALTERNATIVES]
+    return max(usable, key=_quality) if usable else None
+
+
+def _quality(alternatives: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, alternatives)), -len(alternatives)
+
+
+def _sequence(items: list[tuple[Any, Any]], flags: int, folded: bool) -> _Piece:
+    current: frozenset[str] = frozenset({""})
+    needed: list[frozenset[str]] = []
+    exact = True
+    for op, av in items:
+        piece = _node(op, av, flags, folded)
+        if piece.exact is not None:
+            joined = frozenset(a + b for a in current for b in piece.exact)
+            if len(joined) <= _MAX_EXACT:
+                current = joined
+                continue
+            needed.append(current)
+            current, exact = piece.exact, False
+            continue
+        needed.append(current)
+        needed.extend(piece.needed)
+        current, exact = frozenset({""}), False
+    needed.append(current)
+    valid = tuple(dict.fromkeys(n for n in needed if "" not in n))
+    return _Piece(current if exact else None, valid)
+
+
+def _node(op: Any, av: Any, flags: int, folded: bool) -> _Piece:
+    ignore_case = bool(flags & re.IGNORECASE)
+    if op is _c.LITERAL:
+        char = _char(av, ignore_case, folded)
+        return _Piece(frozenset({char}), ()) if char else _UNKNOWN
+    if op is _c.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is _c.LITERAL:
+                codes = [value]
+            elif kind is _c.RANGE and value[1] - value[0] < 8:
+                codes = list(range(value[0], value[1] + 1))
+            else:  # NEGATE, CATEGORY, wide ranges
+                return _UNKNOWN
+            for code in codes:
+                char = _char(code, ignore_case, folded)
+                if char is None:
+                    return _UNKNOWN
+                chars.add(char)
+        return _Piece(frozenset(chars), ()) if 0 < len(chars) <= 8 else _UNKNOWN
+    if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+        return _EMPTY  # zero width: the text either side of it is still one run
+    if op is _c.SUBPATTERN:
+        _group, add, remove, sub = av
+        return _sequence(list(sub), (flags | add) & ~remove, folded)
+    if op is _ATOMIC:
+        return _sequence(list(av), flags, folded)
+    if op is _c.BRANCH:
+        branches = [_sequence(list(b), flags, folded) for b in av[1]]
+        if all(b.exact is not None for b in branches):
+            union = frozenset().union(*(b.exact for b in branches if b.exact is not None))
+            if len(union) <= _MAX_EXACT:
+                return _Piece(union, ())
+        picks = [_best(b) for b in branches]
+        if any(p is None for p in picks):
+            return _UNKNOWN
+        union = frozenset().union(*(p for p in picks if p is not None))
+        return _Piece(None, (union,))
+    if op in _REPEATS:
+        low, high, sub = av
+        piece = _sequence(list(sub), flags, folded)
+        if low == 0:
+            return _UNKNOWN
+        if low == high == 1:
+            return piece
+        once = (piece.exact,) if piece.exact is not None and "" not in piece.exact else ()
+        return _Piece(None, piece.needed + once)  # it matches at least once
+    return _UNKNOWN  # ANY, NOT_LITERAL, CATEGORY, group references, conditionals
+
+
+@lru_cache(maxsize=512)
+def required_literals(pattern: str, flags: int = 0, folded: bool = True) -> Needed:
+    """Sets of strings of which one each must occur for ``pattern`` to match (see above).
+
+    Folded mode: in ``fold_lower(text.lower())``; exact mode: in the text itself. An empty
+    tuple means no guard could be proved; the caller then always runs the regex.
+    """
+    if flags & re.LOCALE:  # case folding by the C locale: nothing to prove
+        return ()
+    try:
+        parsed = _parser.parse(pattern, flags)
+    except re.error:
+        return ()
+    piece = _sequence(list(parsed), parsed.state.flags | flags, folded)
+    candidates = [n for n in piece.needed if len(n) <= _MAX_ALTERNATIVES and min(map(len, n)) >= 2]
+    candidates.sort(key=_quality, reverse=True)
+    return tuple(candidates[:_MAX_GUARDS])
