@@ -30,33 +30,38 @@ class PhraseList:
     Data file format, one phrase a line: ``WEIGHT PHRASE`` (``1.5 act now``); ``#`` starts a
     comment. Whitespace inside a phrase matches any run of whitespace.
 
-    Matching looks each phrase's longest ASCII word up in the set of the text's words first,
-    and runs a substring search (then a word-boundary check) only for the few phrases that
-    can occur: one big regex alternation is two orders of magnitude slower in Python's ``re``.
+    Matching looks the phrase's words up in the set of the text's words first (all must be
+    there), and runs a substring search (then a word-boundary check) only for the few phrases
+    that can occur: one big regex alternation is two orders of magnitude slower in Python's
+    ``re``. A phrase found on word boundaries has each of its words as a word of the text, so
+    the look-up only skips searches that would fail.
     """
 
     def __init__(self, entries: dict[str, float]) -> None:
         self.weights = {" ".join(key.lower().split()): w for key, w in entries.items()}
-        self._anchored: list[tuple[str, str, float]] = []  # (anchor word, phrase, weight)
+        # (the phrase's words, longest first; phrase; weight). A phrase without a letter or
+        # digit has no words and never matches, as when it was looked up as its own word.
+        self._anchored: list[tuple[str, frozenset[str], str, float]] = []
         self._cjk: list[tuple[str, float]] = []
         for phrase, weight in self.weights.items():
             if CJK_RE.search(phrase):  # no spaces between words: a substring match
                 self._cjk.append((phrase, weight))
-            else:
-                anchor = max(_TOKEN_RE.findall(phrase) or [phrase], key=len)
+            elif tokens := _TOKEN_RE.findall(phrase):
                 # A token "mixes" scripts only inside CJK runs, which never get here.
-                self._anchored.append((anchor, phrase, weight))
+                anchor = max(tokens, key=len)
+                self._anchored.append((anchor, frozenset(tokens), phrase, weight))
 
-    def find(self, text: str) -> list[PhraseHit]:
+    def find(self, text: str, lower: str | None = None) -> list[PhraseHit]:
         """Distinct phrases found, each once, in order of first occurrence.
 
-        ``offset`` is approximate when the text had runs of whitespace (it is an offset in
-        the normalised text), which is good enough to point at a line.
+        ``lower`` is ``text.lower()`` when the caller has it already. ``offset`` is
+        approximate when the text had runs of whitespace (it is an offset in the normalised
+        text), which is good enough to point at a line.
         """
-        norm, tokens = _indexed(text)
+        norm, tokens = _indexed(text.lower() if lower is None else lower)
         found = []
-        for anchor, phrase, weight in self._anchored:
-            if anchor not in tokens:
+        for anchor, words, phrase, weight in self._anchored:
+            if anchor not in tokens or not words <= tokens:
                 continue
             at = norm.find(phrase)
             while at >= 0:
@@ -77,13 +82,24 @@ class PhraseList:
 
 
 _TOKEN_RE = re.compile(r"[^\W_]+")  # words of any script (Cyrillic, Arabic, accented Latin)
+# UTF-8 bytes with every ASCII byte that is not a letter or digit made a space: ASCII runs
+# between spaces are then words as _TOKEN_RE finds them (bytes.translate is C, 20x the regex).
+_ASCII_SEPARATORS = bytes(b if b >= 0x80 or chr(b).isalnum() else 0x20 for b in range(256))
 
 
 @lru_cache(maxsize=8)
-def _indexed(text: str) -> tuple[str, frozenset[str]]:
-    """Normalised text and its set of words (cached: several lists search one text)."""
-    norm = normalise(text)
-    return norm, frozenset(_TOKEN_RE.findall(norm))
+def _indexed(lower: str) -> tuple[str, frozenset[str]]:
+    """Normalised lower-case text and its set of words (cached: several lists search one)."""
+    norm = " ".join(lower.split())
+    spaced = norm.encode("utf-8").translate(_ASCII_SEPARATORS)
+    if norm.isascii():
+        return norm, frozenset(spaced.decode("ascii").split())
+    # A chunk with a non-ASCII character may hold several words ("don’t"): the regex splits
+    # those few; splits fall on ASCII bytes only, so each chunk decodes on its own.
+    unique = set(spaced.split())
+    words = {c.decode("ascii") for c in unique if c.isascii()}
+    words.update(_TOKEN_RE.findall(" ".join(c.decode("utf-8") for c in unique if not c.isascii())))
+    return norm, frozenset(words)
 
 
 def _is_word_char(neighbour: str, edge: str) -> bool:

@@ -139,7 +139,7 @@ def _phrase_rule(kind: str, what: str) -> Callable[[Draft, Mapping[str, Any]], I
 
     def check(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         text = draft.all_text
-        found = phrase_list(*phrase_files(kind, draft.languages)).find(text)
+        found = phrase_list(*phrase_files(kind, draft.languages)).find(text, draft.all_text_lower)
         weight = sum(h.weight for h in found)
         if not found or weight < options["min_weight"]:
             return
