@@ -167,8 +167,11 @@ def is_shouting(text: str, min_letters: int = 6) -> bool:
 # class or is guarded by a substring check: these run on every draft, and one big
 # case-insensitive alternation is several times slower in Python's ``re``.
 _SYMBOL_MONEY = re.compile(r"[$£€¥]\s?\d[\d,.]*(?:\s?(?:million|billion|thousand|k|m)\b)?")
-_WORD_MONEY = re.compile(r"\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|rmb|yuan)\b")
-_MILLIONS = re.compile(r"\b(?:million|billion)s?\b")
+# r"\b\d..." written as r"\d(?<!\w.)...": the same matches (a digit is a word character, so
+# "\b" before it means no word character before it), but a leading \d lets re skip to digits.
+_WORD_MONEY = re.compile(r"\d(?<!\w.)[\d,.]*\s?(?:usd|dollars|euros?|pounds|rmb|yuan)\b")
+# r"\b(?:million|billion)s?\b" without the leading "\b", which _millions checks instead.
+_MILLIONS = re.compile(r"[mb]illions?\b")
 _BIG_SYMBOL_MONEY = re.compile(r"[$£€]\s?(?:\d{1,3}(?:[,.]\d{3})+(?!\d)|\d+\s?(?:m|k)\b)")
 _CURRENCY_WORDS = ("usd", "dollar", "euro", "pound", "rmb", "yuan")
 _PERCENT = re.compile(r"\d{1,3}\s?[%％]")
@@ -191,17 +194,31 @@ def big_money(lower: str) -> list[str]:
     """Large sums: "$1,000,000", "$5m", any "million"/"billion"."""
     found = _BIG_SYMBOL_MONEY.findall(lower)
     if "illion" in lower:
-        found += _MILLIONS.findall(lower)
+        found += _millions(lower)
     return found
+
+
+def _millions(lower: str) -> list[str]:
+    """Words "million(s)" and "billion(s)" (no match can start inside another)."""
+    return [
+        m.group(0)
+        for m in _MILLIONS.finditer(lower)
+        if not (at := m.start()) or not _is_word(lower[at - 1])
+    ]
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"  # re's \w on str patterns
 
 
 def percent_offers(lower: str) -> list[str]:
     """Percent-off offers in lower-case text: "50% off", "save 30%", "八折"."""
     found = []
-    for match in _PERCENT.finditer(lower):
-        before = lower[max(0, match.start() - 24) : match.start()]
-        if _PERCENT_AFTER.match(lower, match.end()) or _PERCENT_BEFORE.search(before):
-            found.append(match.group(0))
+    if "%" in lower or "％" in lower:  # _PERCENT needs one: most texts skip the regex
+        for match in _PERCENT.finditer(lower):
+            before = lower[max(0, match.start() - 24) : match.start()]
+            if _PERCENT_AFTER.match(lower, match.end()) or _PERCENT_BEFORE.search(before):
+                found.append(match.group(0))
     if "折" in lower:
         found += _CHINESE_DISCOUNT.findall(lower)
     return found

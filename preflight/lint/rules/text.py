@@ -21,12 +21,14 @@ from preflight.lint.text import (
     phrase_list,
 )
 
-_BANG_RUN = re.compile(r"[!！]{2,}")
+_BANG_RUN = re.compile(r"[!！][!！]+")  # "{2,}" as it reads, but this lets re skip to a "!"
 _SPACED_WORD = re.compile(
     r"(?<![\w.])(?:[A-Za-z][.\-_*]){3,}[A-Za-z]\b(?!\.\w)|"
     r"(?<!\S)(?:[A-Za-z] ){3,}[A-Za-z](?!\S)"
 )
-_SPACED_HINT = re.compile(r"[a-z][.\-_* ][a-z][.\-_* ][a-z][.\-_* ][a-z]")
+# Four letters with a separator between each: r"[a-z][.\-_* ][a-z]..." read from the first
+# separator (looking back for the letter), as a letter starts nearly every position of a text.
+_SPACED_HINT = re.compile(r"[.\-_* ](?<=[a-z].)[a-z][.\-_* ][a-z][.\-_* ][a-z]")
 _FORM_FIELD = re.compile(
     r"(?:full\s+)?(?:name|address|city|state|zip(?:\s*code)?|phone|tel(?:ephone)?|fax|"
     r"e-?mail(?:\s+address)?|country|age|occupation|date of birth|ssn|social security|"
@@ -120,8 +122,8 @@ def _shouting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _exclamations(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     body = draft.body
-    runs = _BANG_RUN.findall(body)
     count = body.count("!") + body.count("！")
+    runs = _BANG_RUN.findall(body) if count >= 2 else []  # a run is two marks or more
     per_100 = 100 * count / max(len(draft.body_words), 1)
     if runs and len(runs) >= options["min_runs"]:
         first = _BANG_RUN.search(body)

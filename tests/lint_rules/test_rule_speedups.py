@@ -1,0 +1,66 @@
+"""Regexes rewritten for speed (lint/text.py, lint/rules/text.py) match as the originals did.
+
+Each rewrite lets ``re`` skip to a likely first character; the originals are kept here as the
+definition and both are run on random texts made of the characters that matter, and on
+corpus texts.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+from preflight.draft import read_draft
+from preflight.lint import text as lint_text
+from preflight.lint.rules import text as text_rules
+
+WORD_MONEY = re.compile(r"\b\d[\d,.]*\s?(?:usd|dollars|euros?|pounds|rmb|yuan)\b")
+MILLIONS = re.compile(r"\b(?:million|billion)s?\b")
+SPACED_HINT = re.compile(r"[a-z][.\-_* ][a-z][.\-_* ][a-z][.\-_* ][a-z]")
+BANG_RUN = re.compile(r"[!！]{2,}")
+PERCENT = re.compile(r"\d{1,3}\s?[%％]")
+
+PIECES = [
+    "1", "20", "3,5", "4.000", " ", "\n", "usd", "dollars", "euro", "euros", "pounds", "rmb",
+    "yuan", "x", "_", "é", "٣", "million", "billion", "s", "m", "b", "illion", "a", "-", ".",
+    "*", "!", "！", "%", "％", "off", "save ", "up to ", "折", "八", "ü", "Z",
+]  # fmt: skip
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choices(PIECES, k=rng.randint(0, 30))) for _ in range(count)]
+
+
+def _old_percent(lower: str) -> list[str]:
+    found = []
+    for match in PERCENT.finditer(lower):
+        before = lower[max(0, match.start() - 24) : match.start()]
+        if lint_text._PERCENT_AFTER.match(lower, match.end()) or lint_text._PERCENT_BEFORE.search(
+            before
+        ):
+            found.append(match.group(0))
+    if "折" in lower:
+        found += lint_text._CHINESE_DISCOUNT.findall(lower)
+    return found
+
+
+def _same(text: str) -> None:
+    lower = text.lower()
+    assert lint_text._WORD_MONEY.findall(lower) == WORD_MONEY.findall(lower), text
+    assert lint_text._millions(lower) == MILLIONS.findall(lower), text
+    assert bool(text_rules._SPACED_HINT.search(lower)) == bool(SPACED_HINT.search(lower)), text
+    assert text_rules._BANG_RUN.findall(text) == BANG_RUN.findall(text), text
+    assert lint_text.percent_offers(lower) == _old_percent(lower), text
+
+
+def test_rewritten_regexes_match_as_before_on_random_texts() -> None:
+    for text in _texts(20_000, 5):
+        _same(text)
+
+
+def test_rewritten_regexes_match_as_before_on_corpus_texts(shared_dir: Path) -> None:
+    paths = sorted((shared_dir / "corpora" / "spam-draft").rglob("*.eml"))
+    for path in random.Random(4).sample(paths, 300):
+        _same(read_draft(path).all_text)
