@@ -256,9 +256,10 @@ class Keyed:
     """Regexes each guarded by a literal that must occur first (in lower-case text).
 
     ``in`` on a string is fast C code; most texts contain none of the keys, so the regexes
-    (written for lower-case text) rarely run. Each regex is also skipped when one of the
-    literals :func:`required_literals` proves it needs is missing; pairs sharing a regex
-    run it once.
+    (written for lower-case text) rarely run. Past the key, each top-level alternative runs
+    as its own :class:`_Scan` (own guards, a start ``re`` can skip to); pairs sharing a
+    regex run it once. The earliest match wins, on a tie the earlier pair's and alternative's,
+    as the single regex would have chosen.
     """
 
     def __init__(self, *pairs: tuple[str, str]) -> None:
@@ -266,17 +267,49 @@ class Keyed:
         for key, pattern in pairs:
             keys.setdefault(pattern, []).append(key)
         self._groups = [
-            (tuple(found), required_literals(p, re.S, folded=False), re.compile(p, re.S))
+            (tuple(found), [_Scan(b, re.S) for b in split_alternatives(p, re.S)])
             for p, found in keys.items()
         ]
 
     def search(self, lower_text: str) -> re.Match[str] | None:
         best: re.Match[str] | None = None
-        for keys, needed, regex in self._groups:
-            if any(key in lower_text for key in keys) and _has_all(lower_text, needed):
-                match = regex.search(lower_text)
-                if match and (best is None or match.start() < best.start()):
+        for keys, scans in self._groups:
+            if any(key in lower_text for key in keys):
+                for scan in scans:
+                    match = scan.search(lower_text, None if best is None else best.start())
+                    if match and (best is None or match.start() < best.start()):
+                        best = match
+        return best
+
+
+class _Scan:
+    """One regex, run only when its exact-mode guards occur (see :func:`required_literals`).
+
+    When every match starts with one of a few literals and the pattern opens with no
+    character ``re`` can skip to (r"\bfill"), it is tried only where those literals occur.
+    """
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.regex = re.compile(pattern, flags)
+        self._needed = required_literals(pattern, flags, folded=False)
+        self._starts = leading_literals(pattern, flags)
+
+    def search(self, text: str, before: int | None = None) -> re.Match[str] | None:
+        """The leftmost match (only one starting before ``before`` matters, if given)."""
+        if not _has_all(text, self._needed):
+            return None
+        if self._starts is None:
+            return self.regex.search(text)
+        best: re.Match[str] | None = None
+        for start in self._starts:
+            at = text.find(start)
+            while at >= 0 and (best is None or at < best.start()):
+                if before is not None and at > before:
+                    break
+                if match := self.regex.match(text, at):  # \b and lookbehinds see text[:at]
                     best = match
+                    break
+                at = text.find(start, at + 1)
         return best
 
 
@@ -548,3 +581,73 @@ def required_literals(pattern: str, flags: int = 0, folded: bool = True) -> Need
     candidates = [n for n in piece.needed if len(n) <= _MAX_ALTERNATIVES and min(map(len, n)) >= 2]
     candidates.sort(key=_quality, reverse=True)
     return tuple(candidates[:_MAX_GUARDS])
+
+
+def leading_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Exact-mode literals one of which every match of ``pattern`` starts with, or None.
+
+    None too when ``re`` has a fast start of its own (the pattern opens with a literal or a
+    character class): scanning for the literals would only add work there.
+    """
+    try:
+        parsed = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    items = list(parsed)
+    first = items[0][0] if items else None
+    if first in (_c.LITERAL, _c.IN):
+        return None
+    flags = parsed.state.flags | flags
+    current: frozenset[str] = frozenset({""})
+    for op, av in items:
+        piece = _node(op, av, flags, folded=False)
+        if piece.exact is None:
+            break
+        joined = frozenset(a + b for a in current for b in piece.exact)
+        if len(joined) > _MAX_EXACT:
+            break
+        current = joined
+    if "" in current or len(current) > _MAX_ALTERNATIVES:
+        return None
+    return tuple(sorted(current))
+
+
+def split_alternatives(pattern: str, flags: int = 0) -> list[str]:
+    """``pattern``'s top-level alternatives as patterns of their own, or ``[pattern]``.
+
+    Only split when it is plainly safe: no capturing group (numbers would shift), and re's
+    parser sees the same number of top-level alternatives.
+    """
+    pieces, depth, escaped, in_class, start, class_start = [], 0, False, False, 0, 0
+    for at, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = not (char == "]" and at > class_start)
+        elif char == "[":
+            in_class = True
+            class_start = at + 1 + (pattern[at + 1 : at + 2] == "^")  # "[]" and "[^]" hold "]"
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            pieces.append(pattern[start:at])
+            start = at + 1
+    pieces.append(pattern[start:])
+    if len(pieces) == 1:
+        return [pattern]
+    try:
+        parsed = _parser.parse(pattern, flags)
+        for piece in pieces:
+            re.compile(piece, flags)
+    except re.error:
+        return [pattern]
+    items = list(parsed)
+    if parsed.state.groups != 1 or len(items) != 1 or items[0][0] is not _c.BRANCH:
+        return [pattern]
+    if len(items[0][1][1]) != len(pieces) or flags & re.VERBOSE:
+        return [pattern]
+    return pieces

@@ -24,7 +24,9 @@ from preflight.lint.text import (
     _has_all,
     fold_lower,
     language_patterns,
+    leading_literals,
     required_literals,
+    split_alternatives,
 )
 
 ALL_CHARS = "".join(chr(u) for u in range(0x110000) if not 0xD800 <= u < 0xE000)
@@ -126,7 +128,7 @@ def _shipped() -> list[tuple[str, int]]:
         (p, re.IGNORECASE) for group in language_patterns("opt_out.txt").values() for p in group
     ]
     for keyed in (text_rules._FORM_REQUEST, text_rules._GUARANTEED, text_rules._OPT_OUT_SPAM):
-        found += [(regex.pattern, regex.flags & ~re.UNICODE) for *_, regex in keyed._groups]
+        found += [(s.regex.pattern, re.S) for _, scans in keyed._groups for s in scans]
     return found
 
 
@@ -185,3 +187,77 @@ def test_guarded_search_finds_what_the_plain_search_finds(shared_dir: Path) -> N
 def test_keyed_runs_a_shared_regex_once() -> None:
     assert len(text_rules._FORM_REQUEST._groups) == 2
     assert lint_text.Keyed(("a", "x"), ("b", "x")).search("b x") is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("ab|cd", ["ab", "cd"]),
+        ("a|b", ["a|b"]),  # re makes it one character class
+        ("(?:a|b)c|d", ["(?:a|b)c", "d"]),
+        ("[|]x|y", ["[|]x", "y"]),
+        ("[]|]x|y", ["[]|]x", "y"]),
+        ("[^]|]x|y", ["[^]|]x", "y"]),
+        ("a\\|b", ["a\\|b"]),
+        ("a\\\\|b", ["a\\\\", "b"]),
+        ("(a)|b", ["(a)|b"]),  # a capturing group: numbers would shift
+        ("\\ba|\\bb", ["\\ba|\\bb"]),  # re factors the "\b" out: not one alternation
+        ("abc", ["abc"]),
+    ],
+)
+def test_split_alternatives(pattern: str, expected: list[str]) -> None:
+    assert split_alternatives(pattern) == expected
+
+
+def test_leading_literals() -> None:
+    assert leading_literals("\\b(?:send|give)\\s+us") == ("give", "send")
+    assert leading_literals("\\bfill\\s+") == ("fill",)
+    assert leading_literals("fill\\s+") is None  # re skips to "f" on its own
+    assert leading_literals("\\b\\w+fill") is None
+    assert leading_literals("(?i)\\bfill") is None  # cased letters under IGNORECASE
+
+
+class _OldKeyed:
+    """Keyed as it was: one regex per pair, tried when its key occurs."""
+
+    def __init__(self, *pairs: tuple[str, str]) -> None:
+        self._pairs = [(key, re.compile(pattern, re.S)) for key, pattern in pairs]
+
+    def search(self, lower_text: str) -> re.Match[str] | None:
+        best = None
+        for key, regex in self._pairs:
+            if key in lower_text:
+                match = regex.search(lower_text)
+                if match and (best is None or match.start() < best.start()):
+                    best = match
+        return best
+
+
+KEYED_PAIRS = {
+    "form": text_rules._FORM_REQUEST_PAIRS,
+    "opt-out": text_rules._OPT_OUT_PAIRS,
+    "guaranteed": text_rules._GUARANTEED_PAIRS,
+    "tricky": (
+        ("ab", "\\bab|xab|ab"),
+        ("b", "b\\b|\\bab"),
+        ("x", "(?:x|y)z|\\bxz"),
+        ("ab", "\\bab|xab"),
+    ),
+}
+
+
+def _same_keyed(pairs: tuple[tuple[str, str], ...], texts: list[str]) -> None:
+    ours, theirs = lint_text.Keyed(*pairs), _OldKeyed(*pairs)
+    for text in texts:
+        mine, old = ours.search(text), theirs.search(text)
+        assert (mine and (mine.span(), mine.group(0))) == (old and (old.span(), old.group(0)))
+
+
+def test_keyed_finds_what_one_regex_per_pair_found(shared_dir: Path) -> None:
+    texts = [t.lower() for t in _texts(shared_dir, 300)]
+    rng = random.Random(9)
+    pieces = ["ab", "x", "y", "z", " ", "b", "xab", "fill ", "in ", "the ", "form", "send ", "us ",
+              "your ", "name", "remove", "with ", "reply ", "'", "to be removed from"]  # fmt: skip
+    texts += ["".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(5000)]
+    for pairs in KEYED_PAIRS.values():
+        _same_keyed(pairs, texts)

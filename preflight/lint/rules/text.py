@@ -59,7 +59,7 @@ _FIELD_STARTS = (
     "bank",
     "account",
 )
-_FORM_REQUEST = Keyed(
+_FORM_REQUEST_PAIRS = (
     (
         "form",
         r"\bfill\s+(?:out|in)\s+(?:the|this|our)\b.{0,30}?\bform"
@@ -74,9 +74,11 @@ _FORM_REQUEST = Keyed(
         for key in ("us your", "me your", "with your")
     ),
 )
+_FORM_REQUEST = Keyed(*_FORM_REQUEST_PAIRS)
 _SYMBOL_RUNS = ("$$", "***", "€€", "££", "¥¥")
-_GUARANTEED = Keyed(("guarantee", r"\bguarantee[ds]?\s*!|\b100\s?%\s+guarantee"))
-_OPT_OUT_SPAM = Keyed(
+_GUARANTEED_PAIRS = (("guarantee", r"\bguarantee[ds]?\s*!|\b100\s?%\s+guarantee"),)
+_GUARANTEED = Keyed(*_GUARANTEED_PAIRS)
+_OPT_OUT_PAIRS = (
     (
         "remov",
         r"to\s+be\s+removed\s+from|remove\s+me\b|removal\s+(?:instructions|request)"
@@ -93,6 +95,7 @@ _OPT_OUT_SPAM = Keyed(
     ("future", r"future\s+(?:mailings|e-?mails|offers|promotions)"),
     ("opt", r"opt(?:ed)?[- ]in\b.{0,40}\blist"),
 )
+_OPT_OUT_SPAM = Keyed(*_OPT_OUT_PAIRS)
 
 
 def _where(draft: Draft, offset: int | None = None) -> Location:
