@@ -454,7 +454,14 @@ def fold_lower(lower: str) -> str:
 
 
 def _has_all(text: str, needed: Needed) -> bool:
-    return all(any(s in text for s in alternatives) for alternatives in needed)
+    # Plain loops: nested all(any(...)) generators cost more than the ``in`` checks.
+    for alternatives in needed:
+        for literal in alternatives:
+            if literal in text:
+                break
+        else:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -555,6 +562,16 @@ def _node(op: Any, av: Any, flags: int, folded: bool) -> _Piece:
     if op in _REPEATS:
         low, high, sub = av
         piece = _sequence(list(sub), flags, folded)
+        if piece.exact is not None and high <= 3:  # "st\.?", "e-?mail": spelt out
+            spelt, power = set(), frozenset({""})
+            for count in range(high + 1):
+                if count >= low:
+                    spelt |= power
+                power = frozenset(a + b for a in power for b in piece.exact)
+                if len(spelt) > _MAX_EXACT or len(power) > _MAX_EXACT:
+                    break
+            else:
+                return _Piece(frozenset(spelt), ())
         if low == 0:
             return _UNKNOWN
         if low == high == 1:

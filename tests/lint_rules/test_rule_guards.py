@@ -57,13 +57,17 @@ def test_lowering_is_idempotent() -> None:
     ("pattern", "flags", "expected"),
     [
         ("abc|def", 0, [{"abc", "def"}]),
-        ("(?:ab)?cd", 0, [{"cd"}]),
+        ("(?:ab)?cd", 0, [{"abcd", "cd"}]),  # short repeats are spelt out
+        ("(?:ab)*cd", 0, [{"cd"}]),
+        ("x{1,3}y", 0, [{"xy", "xxy", "xxxy"}]),
+        ("(?:ab){2,}", 0, [{"ab"}]),
         ("x*yz", 0, [{"yz"}]),
-        ("ab?c", 0, []),  # "a" and "c" alone are too short to be worth an ``in``
+        ("ab?c", 0, [{"abc", "ac"}]),
+        ("a.c", 0, []),  # "a" and "c" alone are too short to be worth an ``in``
         ("(?i)STREET", 0, [{"street"}]),
         ("STREET", re.IGNORECASE, [{"street"}]),
         ("(?i:Ab)cd", 0, [{"abcd"}]),
-        ("[pP][oO]\\.?\\s?[bB][oO][xX]", 0, [{"box"}, {"po"}]),
+        ("[pP][oO]\\.?\\s?[bB][oO][xX]", 0, [{"box"}, {"po", "po."}]),
         ("a[^b]cd", 0, [{"cd"}]),
         ("\\d+abc", 0, [{"abc"}]),
         ("\\bremove\\b", re.IGNORECASE, [{"remove"}]),
@@ -110,6 +114,8 @@ ENUMERATED = [
     ("σς|Σs", 0),
     ("(?i)σς", 0),
     ("İs|ık", 0),
+    ("(?i)s?ik{1,2}", 0),
+    ("(?i:k|s)?iS", 0),
 ]
 ALPHABET = "sSſiIİık\u212aK σΣς"
 
