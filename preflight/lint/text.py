@@ -300,17 +300,29 @@ class _Scan:
             return None
         if self._starts is None:
             return self.regex.search(text)
-        best: re.Match[str] | None = None
-        for start in self._starts:
-            at = text.find(start)
-            while at >= 0 and (best is None or at < best.start()):
-                if before is not None and at > before:
-                    break
-                if match := self.regex.match(text, at):  # \b and lookbehinds see text[:at]
-                    best = match
-                    break
-                at = text.find(start, at + 1)
-        return best
+        return _scan(self.regex, text, text, self._starts, before)
+
+
+def _scan(
+    regex: re.Pattern[str],
+    text: str,
+    index: str,
+    starts: tuple[str, ...],
+    before: int | None = None,
+) -> re.Match[str] | None:
+    """``regex.search(text)`` tried only where ``index`` (``text`` or, position for
+    position, its lower case) holds one of ``starts``, with which every match begins."""
+    best: re.Match[str] | None = None
+    for start in starts:
+        at = index.find(start)
+        while at >= 0 and (best is None or at < best.start()):
+            if before is not None and at > before:
+                break
+            if match := regex.match(text, at):  # \b and lookbehinds see text[:at]
+                best = match
+                break
+            at = index.find(start, at + 1)
+    return best
 
 
 @cache
@@ -386,18 +398,33 @@ class GuardedPatterns:
 
     def __init__(self, patterns: list[str], flags: int) -> None:
         self._patterns = [
-            (_guards(p), required_literals(p, flags), re.compile(p, flags)) for p in patterns
+            (
+                _guards(p),
+                required_literals(p, flags),
+                leading_literals(p, flags, folded=True),
+                re.compile(p, flags),
+            )
+            for p in patterns
         ]
 
     def search(self, text: str, lower: str) -> re.Match[str] | None:
-        """First pattern that matches ``text`` (``lower`` is ``text.lower()``)."""
+        """First pattern that matches ``text`` (``lower`` is ``text.lower()``).
+
+        On ASCII text ``lower`` lines up with ``text`` character for character, so a pattern
+        whose matches all start with a few (folded) literals is tried only where they occur.
+        """
         folded = fold_lower(lower)
-        for guards, needed, regex in self._patterns:
+        aligned = text.isascii()
+        for guards, needed, starts, regex in self._patterns:
             if guards is not None and not any(g in lower for g in guards):
                 continue
             if not _has_all(folded, needed):
                 continue
-            if match := regex.search(text):
+            if starts is not None and aligned:
+                match = _scan(regex, text, lower, starts)
+            else:
+                match = regex.search(text)
+            if match:
                 return match
         return None
 
@@ -440,6 +467,7 @@ _FOLD_CHARS = ("ı", "ſ", "\u0307")
 _MAX_EXACT = 24  # strings an exact piece may stand for before it is cut
 _MAX_ALTERNATIVES = 32  # strings in one guard set (each costs an ``in``)
 _MAX_GUARDS = 3  # sets checked per pattern: the most selective ones
+_MAX_STARTS = 8  # literals a match may start with, each a ``find`` (shorter ones do as well)
 
 Needed = tuple[frozenset[str], ...]
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
@@ -600,32 +628,34 @@ def required_literals(pattern: str, flags: int = 0, folded: bool = True) -> Need
     return tuple(candidates[:_MAX_GUARDS])
 
 
-def leading_literals(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
-    """Exact-mode literals one of which every match of ``pattern`` starts with, or None.
+def leading_literals(pattern: str, flags: int = 0, folded: bool = False) -> tuple[str, ...] | None:
+    """Literals one of which every match of ``pattern`` starts with, or None.
 
-    None too when ``re`` has a fast start of its own (the pattern opens with a literal or a
-    character class): scanning for the literals would only add work there.
+    Exact mode: as they stand in the text; folded mode: lower-cased and folded (see
+    :func:`required_literals`). None too when ``re`` has a fast start of its own (a
+    case-sensitive pattern opening with a literal or a character class): scanning for the
+    literals would only add work there.
     """
     try:
         parsed = _parser.parse(pattern, flags)
     except re.error:
         return None
     items = list(parsed)
-    first = items[0][0] if items else None
-    if first in (_c.LITERAL, _c.IN):
-        return None
     flags = parsed.state.flags | flags
+    first = items[0][0] if items else None
+    if first in (_c.LITERAL, _c.IN) and not flags & re.IGNORECASE:
+        return None
     current: frozenset[str] = frozenset({""})
     for op, av in items:
-        piece = _node(op, av, flags, folded=False)
+        piece = _node(op, av, flags, folded)
         if piece.exact is None:
             break
         joined = frozenset(a + b for a in current for b in piece.exact)
-        if len(joined) > _MAX_EXACT:
+        if len(joined) > _MAX_EXACT or (len(joined) > _MAX_STARTS and "" not in current):
             break
         current = joined
-    if "" in current or len(current) > _MAX_ALTERNATIVES:
-        return None
+    if min(map(len, current)) < 2:
+        return None  # one letter starts too many places to be worth the look-ups
     return tuple(sorted(current))
 
 

@@ -267,3 +267,23 @@ def test_keyed_finds_what_one_regex_per_pair_found(shared_dir: Path) -> None:
     texts += ["".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(5000)]
     for pairs in KEYED_PAIRS.values():
         _same_keyed(pairs, texts)
+
+
+def test_folded_leading_literals() -> None:
+    assert leading_literals("(?i)\\bremove\\b", folded=True) == ("remove",)
+    assert leading_literals("unsubscri", re.IGNORECASE, folded=True) == ("unsubscri",)
+    assert leading_literals("(?i:ΣΑ)x", folded=True) is None
+    assert leading_literals("(?i)(?:ab|cd|ef)(?:gh|ij|kl|mn)", folded=True) == ("ab", "cd", "ef")
+
+
+def test_guarded_search_on_tricky_ascii_and_non_ascii_texts() -> None:
+    patterns = ["(?i)\\bremove\\b", "(?i:no\\.|room)\\s*\\d+", "unsubscri", "(?i)x?ab"]
+    matcher = GuardedPatterns(patterns, 0)
+    rng = random.Random(2)
+    pieces = ["remove", "REMOVE", "xremove", "room 5", "ROOM5", "no.1", "ab", "xAB", " ", "İ",
+              "ſ", "unſubscri", "unsubscri", "x"]  # fmt: skip
+    for _ in range(5000):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 8)))
+        ours = matcher.search(text, text.lower())
+        theirs = _unguarded_search(patterns, 0, text)
+        assert (ours and ours.span()) == (theirs and theirs.span()), text
