@@ -64,3 +64,41 @@ def test_rewritten_regexes_match_as_before_on_corpus_texts(shared_dir: Path) -> 
     paths = sorted((shared_dir / "corpora" / "spam-draft").rglob("*.eml"))
     for path in random.Random(4).sample(paths, 300):
         _same(read_draft(path).all_text)
+
+
+def _old_url_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = url.strip()
+    if url.lower().startswith("www."):
+        url = "http://" + url
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.rstrip(".").lower()
+
+
+URLS = [
+    "http://Example.COM/x", "HTTPS://a.b.c", "https://a.b.c.", "http://a.b:80/", "http://u@a.b/",
+    "http://[::1]/", "http://[::1", "http://a.b\\x", "http://a.b\n/x", "ht\ttp://a.b", "www.A.b/x",
+    "httpſ://a.b", "http:///x", "http://", "http://a.b?q#f", "http://a.b#f",
+    "http://xn--bcher-kva.de",
+    "http://bücher.de/", "http://a_b.c/", "http://a%2eb/", "mailto:x@y.z", "ftp://a.b/",
+    " http://a.b ",
+    "http://a.b\t", "http://-a-.b-/", "http://1.2.3.4/", "http://3232235777/", "https://a..b/",
+]  # fmt: skip
+
+
+def test_url_host_equals_urlsplit(shared_dir: Path) -> None:
+    rng = random.Random(8)
+    chars = "hHtTpPsS:/.-_@[]%?#\\ \t\nwWaB1ſK"
+    urls = [*URLS]
+    urls += ["".join(rng.choices(chars, k=rng.randint(0, 20))) for _ in range(20_000)]
+    urls += ["http://" + "".join(rng.choices(chars, k=rng.randint(0, 12))) for _ in range(20_000)]
+    paths = sorted((shared_dir / "corpora" / "spam-draft").rglob("*.eml"))
+    for path in random.Random(6).sample(paths, 300):
+        urls += [link.href for link in read_draft(path).links]
+    lint_text.url_host.cache_clear()
+    for url in urls:
+        assert lint_text.url_host(url) == _old_url_host(url), repr(url)
