@@ -24,7 +24,8 @@ PERCENT = re.compile(r"\d{1,3}\s?[%％]")
 PIECES = [
     "1", "20", "3,5", "4.000", " ", "\n", "usd", "dollars", "euro", "euros", "pounds", "rmb",
     "yuan", "x", "_", "é", "٣", "million", "billion", "s", "m", "b", "illion", "a", "-", ".",
-    "*", "!", "！", "%", "％", "off", "save ", "up to ", "折", "八", "ü", "Z",
+    "*", "!", "！", "%", "％", "off", "save ", "up to ", "折", "八", "ü", "Z", "$", "£", "€", "¥",
+    "k", " m",
 ]  # fmt: skip
 
 
@@ -46,8 +47,19 @@ def _old_percent(lower: str) -> list[str]:
     return found
 
 
+def _old_money(lower: str) -> tuple[list[str], list[str]]:
+    amounts = lint_text._SYMBOL_MONEY.findall(lower)
+    if any(word in lower for word in lint_text._CURRENCY_WORDS):
+        amounts += WORD_MONEY.findall(lower)
+    big = lint_text._BIG_SYMBOL_MONEY.findall(lower)
+    if "illion" in lower:
+        big += MILLIONS.findall(lower)
+    return amounts, big
+
+
 def _same(text: str) -> None:
     lower = text.lower()
+    assert (lint_text.money_amounts(lower), lint_text.big_money(lower)) == _old_money(lower)
     assert lint_text._WORD_MONEY.findall(lower) == WORD_MONEY.findall(lower), text
     assert lint_text._millions(lower) == MILLIONS.findall(lower), text
     assert bool(text_rules._SPACED_HINT.search(lower)) == bool(SPACED_HINT.search(lower)), text
@@ -102,3 +114,25 @@ def test_url_host_equals_urlsplit(shared_dir: Path) -> None:
     lint_text.url_host.cache_clear()
     for url in urls:
         assert lint_text.url_host(url) == _old_url_host(url), repr(url)
+
+
+def _old_fields(text: str) -> int:
+    fields = 0
+    for line in text.split("\n"):
+        line = line.lstrip(" \t")
+        if line.startswith(text_rules._FIELD_STARTS) and text_rules._FORM_FIELD.match(line):
+            fields += 1
+    return fields
+
+
+def test_form_fields_count_as_the_line_loop_did(shared_dir: Path) -> None:
+    rng = random.Random(11)
+    pieces = ["name", "phone", "e-mail address", "zip code", ":", "_", " ", "\t", "\n", "x",
+              "city", "full ", "bank", "http://a.b", "age"]  # fmt: skip
+    texts = ["".join(rng.choices(pieces, k=rng.randint(0, 25))) for _ in range(20_000)]
+    paths = sorted((shared_dir / "corpora" / "spam-draft").rglob("*.eml"))
+    texts += [read_draft(p).all_text_lower for p in random.Random(5).sample(paths, 300)]
+    for text in texts:
+        old = _old_fields(text)
+        for enough in (1, 3, 1000):
+            assert text_rules._form_fields(text, enough) == min(old, enough), text
