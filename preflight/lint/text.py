@@ -174,7 +174,7 @@ _WORD_MONEY = re.compile(r"\d(?<!\w.)[\d,.]*\s?(?:usd|dollars|euros?|pounds|rmb|
 _MILLIONS = re.compile(r"[mb]illions?\b")
 _BIG_SYMBOL_MONEY = re.compile(r"[$£€]\s?(?:\d{1,3}(?:[,.]\d{3})+(?!\d)|\d+\s?(?:m|k)\b)")
 _CURRENCY_WORDS = ("usd", "dollar", "euro", "pound", "rmb", "yuan")
-_PERCENT = re.compile(r"\d{1,3}\s?[%％]")
+_PERCENT = re.compile(r"\d\d{0,2}\s?[%％]")  # r"\d{1,3}...", as skippable() writes it
 _PERCENT_AFTER = re.compile(r"\s?(?:off|discount|savings?|cheaper|less)\b|\s?(?:折|优惠|回扣)")
 _PERCENT_BEFORE = re.compile(
     r"\b(?:save|up to|discount of|get|reduce[ds]?|lower)\s+(?:up\s+to\s+)?$"
@@ -415,7 +415,7 @@ class GuardedPatterns:
                 _guards(p),
                 required_literals(p, flags),
                 leading_literals(p, flags, folded=True),
-                re.compile(p, flags),
+                re.compile(skippable(p), flags),
             )
             for p in patterns
         ]
@@ -711,3 +711,27 @@ def split_alternatives(pattern: str, flags: int = 0) -> list[str]:
     if len(items[0][1][1]) != len(pieces) or flags & re.VERBOSE:
         return [pattern]
     return pieces
+
+
+# A leading r"\d{1,6}" or r"[A-Z]{2}": one character class repeated, greedy.
+_LEADING_REPEAT = re.compile(r"(\\[dDwWsS]|\[(?:\\.|[^\]\\\[])+\])\{(\d+)(?:(,)(\d*))?\}(?![?+])")
+
+
+def skippable(pattern: str) -> str:
+    """``pattern`` with a leading ``X{m,n}`` (m >= 1) written ``XX{m-1,n-1}``: the same matches.
+
+    re cannot skip ahead to a pattern that opens with a repeat and tries a match at every
+    position; opening with the class itself, it jumps from one such character to the next.
+    Greedy ``X{m,n}`` and ``XX{m-1,n-1}`` take the same counts in the same order.
+    """
+    found = _LEADING_REPEAT.match(pattern)
+    if not found or int(found.group(2)) < 1:
+        return pattern
+    atom, low, comma, high = found.groups()
+    if comma and high:
+        rest = f"{{{int(low) - 1},{int(high) - 1}}}"
+    elif comma:
+        rest = f"{{{int(low) - 1},}}"
+    else:
+        rest = f"{{{int(low) - 1}}}"
+    return atom + atom + rest + pattern[found.end() :]

@@ -26,6 +26,7 @@ from preflight.lint.text import (
     language_patterns,
     leading_literals,
     required_literals,
+    skippable,
     split_alternatives,
 )
 
@@ -287,3 +288,37 @@ def test_guarded_search_on_tricky_ascii_and_non_ascii_texts() -> None:
         ours = matcher.search(text, text.lower())
         theirs = _unguarded_search(patterns, 0, text)
         assert (ours and ours.span()) == (theirs and theirs.span()), text
+
+
+SKIPPABLE = [
+    "\\d{3}x",
+    "\\d{1,}x",
+    "\\d{1,6}\\s+[A-Z]",
+    "[A-Z]{2}\\s+\\d{5}(?:-\\d{4})?\\b",
+    "[A-Z]{1,2}\\d[A-Z\\d]?\\s+\\d[A-Z]{2}\\b",
+    "[a\\]b]{2}c",
+    "\\w{2,3}\\d",
+    "[^a ]{1,2}a",
+    "\\s{1}x",
+]
+
+
+def test_skippable_rewrites_only_a_leading_greedy_class_repeat() -> None:
+    assert skippable("\\d{1,6}x") == "\\d\\d{0,5}x"
+    assert skippable("[A-Z]{2}") == "[A-Z][A-Z]{1}"
+    assert skippable("\\d{1,}") == "\\d\\d{0,}"
+    for kept in ("\\d{0,2}", "[a]{2,3}?", "\\w{2}+", "[]a]{2}", "(?:ab){2}", "x{2}", "(?i)\\d{2}"):
+        assert skippable(kept) == kept
+
+
+@pytest.mark.parametrize(
+    "pattern", SKIPPABLE + [p for g in language_patterns("postal.txt").values() for p in g]
+)
+def test_skippable_finds_the_same_matches(pattern: str) -> None:
+    rng = random.Random(4)
+    pieces = ["1", "22", "333", "4444", "55555", "a", "b", "]", "AB", "C", "x", " ", "  ", "-",
+              "St", "Street", "Rd", "SW1A 1AA", "NY 10001", "é", "\n", "区", "北京"]  # fmt: skip
+    texts = ["".join(rng.choices(pieces, k=rng.randint(0, 14))) for _ in range(3000)]
+    ours, theirs = re.compile(skippable(pattern)), re.compile(pattern)
+    for text in texts:
+        assert [m.span() for m in ours.finditer(text)] == [m.span() for m in theirs.finditer(text)]
