@@ -184,10 +184,16 @@ _CHINESE_DISCOUNT = re.compile(r"[一二三四五六七八九]折")
 
 def money_amounts(lower: str) -> list[str]:
     """Money amounts in lower-case text: "$1,500", "20 usd", "million dollars"."""
+    return list(_money_amounts(lower))
+
+
+@lru_cache(maxsize=8)
+def _money_amounts(lower: str) -> tuple[str, ...]:
+    # Cached: TXT105 and SND606 both count the amounts of the same text.
     found = _SYMBOL_MONEY.findall(lower) if _has_any(lower, "$£€¥") else []
     if any(word in lower for word in _CURRENCY_WORDS):
         found += _WORD_MONEY.findall(lower)
-    return found
+    return tuple(found)
 
 
 def big_money(lower: str) -> list[str]:
