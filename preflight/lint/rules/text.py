@@ -21,12 +21,14 @@ from preflight.lint.text import (
     phrase_list,
 )
 
-_BANG_RUN = re.compile(r"[!！]{2,}")
+_BANG_RUN = re.compile(r"[!！][!！]+")  # "{2,}" as it reads, but this lets re skip to a "!"
 _SPACED_WORD = re.compile(
     r"(?<![\w.])(?:[A-Za-z][.\-_*]){3,}[A-Za-z]\b(?!\.\w)|"
     r"(?<!\S)(?:[A-Za-z] ){3,}[A-Za-z](?!\S)"
 )
-_SPACED_HINT = re.compile(r"[a-z][.\-_* ][a-z][.\-_* ][a-z][.\-_* ][a-z]")
+# Four letters with a separator between each: r"[a-z][.\-_* ][a-z]..." read from the first
+# separator (looking back for the letter), as a letter starts nearly every position of a text.
+_SPACED_HINT = re.compile(r"[.\-_* ](?<=[a-z].)[a-z][.\-_* ][a-z][.\-_* ][a-z]")
 _FORM_FIELD = re.compile(
     r"(?:full\s+)?(?:name|address|city|state|zip(?:\s*code)?|phone|tel(?:ephone)?|fax|"
     r"e-?mail(?:\s+address)?|country|age|occupation|date of birth|ssn|social security|"
@@ -57,7 +59,8 @@ _FIELD_STARTS = (
     "bank",
     "account",
 )
-_FORM_REQUEST = Keyed(
+_FIELD_MARK = re.compile(r"[:_]")
+_FORM_REQUEST_PAIRS = (
     (
         "form",
         r"\bfill\s+(?:out|in)\s+(?:the|this|our)\b.{0,30}?\bform"
@@ -72,9 +75,11 @@ _FORM_REQUEST = Keyed(
         for key in ("us your", "me your", "with your")
     ),
 )
+_FORM_REQUEST = Keyed(*_FORM_REQUEST_PAIRS)
 _SYMBOL_RUNS = ("$$", "***", "€€", "££", "¥¥")
-_GUARANTEED = Keyed(("guarantee", r"\bguarantee[ds]?\s*!|\b100\s?%\s+guarantee"))
-_OPT_OUT_SPAM = Keyed(
+_GUARANTEED_PAIRS = (("guarantee", r"\bguarantee[ds]?\s*!|\b100\s?%\s+guarantee"),)
+_GUARANTEED = Keyed(*_GUARANTEED_PAIRS)
+_OPT_OUT_PAIRS = (
     (
         "remov",
         r"to\s+be\s+removed\s+from|remove\s+me\b|removal\s+(?:instructions|request)"
@@ -91,6 +96,7 @@ _OPT_OUT_SPAM = Keyed(
     ("future", r"future\s+(?:mailings|e-?mails|offers|promotions)"),
     ("opt", r"opt(?:ed)?[- ]in\b.{0,40}\blist"),
 )
+_OPT_OUT_SPAM = Keyed(*_OPT_OUT_PAIRS)
 
 
 def _where(draft: Draft, offset: int | None = None) -> Location:
@@ -120,8 +126,8 @@ def _shouting(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _exclamations(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     body = draft.body
-    runs = _BANG_RUN.findall(body)
     count = body.count("!") + body.count("！")
+    runs = _BANG_RUN.findall(body) if count >= 2 else []  # a run is two marks or more
     per_100 = 100 * count / max(len(draft.body_words), 1)
     if runs and len(runs) >= options["min_runs"]:
         first = _BANG_RUN.search(body)
@@ -139,7 +145,7 @@ def _phrase_rule(kind: str, what: str) -> Callable[[Draft, Mapping[str, Any]], I
 
     def check(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
         text = draft.all_text
-        found = phrase_list(*phrase_files(kind, draft.languages)).find(text)
+        found = phrase_list(*phrase_files(kind, draft.languages)).find(text, draft.all_text_lower)
         weight = sum(h.weight for h in found)
         if not found or weight < options["min_weight"]:
             return
@@ -191,13 +197,28 @@ def _entities(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 def _form(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
     text = draft.all_text_lower
-    fields = 0
-    for line in text.split("\n"):
-        line = line.lstrip(" \t")
+    if _form_fields(text, options["min_fields"]) >= options["min_fields"] or (
+        _FORM_REQUEST.search(text)
+    ):
+        yield Hit("asks the reader to fill in personal details", _where(draft))
+
+
+def _form_fields(text: str, enough: int) -> int:
+    """Lines that open with a form field ("Name:", "Phone ___"), counted up to ``enough``.
+
+    A field ends in ":" or "_", so only the lines holding one are looked at: re skips to
+    them, where splitting the text into lines cost more than the checks.
+    """
+    fields, at = 0, 0
+    while fields < enough and (mark := _FIELD_MARK.search(text, at)):
+        start = text.rfind("\n", 0, mark.start()) + 1
+        end = text.find("\n", mark.start())
+        end = len(text) if end < 0 else end
+        line = text[start:end].lstrip(" \t")
         if line.startswith(_FIELD_STARTS) and _FORM_FIELD.match(line):
             fields += 1
-    if fields >= options["min_fields"] or _FORM_REQUEST.search(text):
-        yield Hit("asks the reader to fill in personal details", _where(draft))
+        at = end + 1
+    return fields
 
 
 def _guaranteed(draft: Draft, options: Mapping[str, Any]) -> Iterator[Hit]:
