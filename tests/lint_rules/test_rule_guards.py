@@ -17,18 +17,16 @@ import pytest
 
 from preflight.draft import read_draft
 from preflight.lint import text as lint_text
-from preflight.lint.rules import text as text_rules
-from preflight.lint.text import (
-    GuardedPatterns,
-    _guards,
-    _has_all,
+from preflight.lint.regex_literals import (
     fold_lower,
-    language_patterns,
+    has_all,
     leading_literals,
     required_literals,
     skippable,
     split_alternatives,
 )
+from preflight.lint.rules import text as text_rules
+from preflight.lint.text import GuardedPatterns, _guards, language_patterns
 
 ALL_CHARS = "".join(chr(u) for u in range(0x110000) if not 0xD800 <= u < 0xE000)
 
@@ -39,7 +37,7 @@ def _holds(pattern: str, flags: int, text: str) -> bool:
         return True
     folded = required_literals(pattern, flags)
     exact = required_literals(pattern, flags, folded=False)
-    return _has_all(fold_lower(text.lower()), folded) and _has_all(text, exact)
+    return has_all(fold_lower(text.lower()), folded) and has_all(text, exact)
 
 
 def test_every_case_insensitive_match_of_an_ascii_letter_folds_back_to_it() -> None:
