@@ -105,7 +105,8 @@ _TOP: _Style = ((0, 0, 0), (255, 255, 255), 16.0, False, False, True)
 # The attributes _style reads: an element with none of them has its parent's style.
 _STYLE_ATTRS = frozenset({"bgcolor", "color", "size", "hidden", "style"})
 _NO_ATTRS: dict[str, str] = {}  # shared by the elements without attributes, never written
-# Attribute values longer than this are styled without the memo (it must stay small).
+# Elements whose attribute values are longer than this together are styled without the memo
+# (it must stay small).
 _MEMO_CHARS = 400
 
 
@@ -325,17 +326,17 @@ def _emit(
 def _style_for(name: str, attrs: Mapping[str, str], inherited: _Style) -> _Style:
     """:func:`_style`, memoised on the attributes it reads: mail repeats the same few
     ``<font>``, ``<td>`` and ``style=`` settings on most of its elements."""
-    size = attrs.get("size") if name == "font" else None
-    values = (
-        attrs.get("bgcolor"),
-        attrs.get("color"),
-        size,
-        attrs.get("hidden") is not None,
-        attrs.get("style"),
-    )
-    if sum(len(v) for v in values if v.__class__ is str) > _MEMO_CHARS:
+    if sum(map(len, attrs.values())) > _MEMO_CHARS:
         return _style(name, attrs, inherited)
-    return _memo_style(*values, inherited)
+    get = attrs.get
+    return _memo_style(
+        get("bgcolor"),
+        get("color"),
+        get("size") if name == "font" else None,
+        get("hidden") is not None,
+        get("style"),
+        inherited,
+    )
 
 
 @lru_cache(maxsize=2048)

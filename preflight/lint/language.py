@@ -28,6 +28,7 @@ _SAMPLE = 600
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ANY_SCRIPT = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff]")
 _LETTERS = re.compile(r"[^\W\d_]+")  # runs of letters: a shorter list than letter by letter
 _ASCII_WORD = re.compile(r"[a-z]+")
 # For ASCII samples, where [^\W\d_] is [A-Za-z]: bytes.translate counts and splits in C
@@ -53,7 +54,7 @@ def scripts_present(text: str) -> frozenset[str]:
     Their phrases cannot match text without their script, so adding them costs nothing and
     catches the mixed mail exporters write.
     """
-    if text.isascii():
+    if text.isascii() or not _ANY_SCRIPT.search(text):  # one scan for the usual no
         return frozenset()
     return frozenset(
         code
