@@ -22,7 +22,6 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO
 
 from preflight.errors import DraftError
 from preflight.lint.charsets import looks_misdecoded, mail_codec, sniff_html
@@ -313,9 +312,12 @@ def read_draft(path: str | Path) -> Draft:
     try:
         with path.open("rb") as fh:
             # Check the size first: read(MAX + 1) would allocate the whole maximum every time.
-            if os.fstat(fh.fileno()).st_size > MAX_DRAFT_BYTES:
+            status = os.fstat(fh.fileno())
+            if status.st_size > MAX_DRAFT_BYTES:
                 raise _too_big(path)
-            data = fh.read(MAX_DRAFT_BYTES + 1) if _is_special(fh) else fh.read()
+            # Not a regular file (a FIFO, a device): its size cannot be trusted.
+            special = not stat.S_ISREG(status.st_mode)
+            data = fh.read(MAX_DRAFT_BYTES + 1) if special else fh.read()
     except OSError as exc:
         raise DraftError(f"cannot read the draft: {exc.strerror or exc}", file=path) from exc
     if len(data) > MAX_DRAFT_BYTES:  # a pipe or device gives no size up front
@@ -362,11 +364,6 @@ def _check_shape(data: bytes, path: Path) -> None:
             f"{boundaries:,} MIME boundary lines: over the limit of {MAX_BOUNDARY_LINES:,}",
             file=path,
         )
-
-
-def _is_special(fh: BinaryIO) -> bool:
-    """Not a regular file (a FIFO, a device): its size cannot be trusted."""
-    return not stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
 
 
 # -- headers -----------------------------------------------------------------------------
@@ -487,8 +484,9 @@ def _read_body(draft: Draft, msg: email.message.Message) -> None:
     for part, nested in _leaves(msg):
         ctype = part.get_content_type()
         content_types.append(ctype)
-        disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
-        filename = part.get_filename()
+        raw_disposition = part.get("content-disposition")
+        disposition = (raw_disposition or "").split(";")[0].strip().lower()
+        filename = _filename(part, raw_disposition)
         filename = decode_header_value(filename) if filename else ""
         is_attachment = (
             disposition == "attachment"
@@ -521,9 +519,9 @@ def _read_body(draft: Draft, msg: email.message.Message) -> None:
             )
             continue
         if ctype == "text/html":
-            html_parts.append(_part_text(part, draft))
+            html_parts.append(_part_text(part, draft, ctype))
         else:
-            texts.append(_part_text(part, draft))
+            texts.append(_part_text(part, draft, ctype))
     draft.content_types = tuple(content_types)
     draft.broken_mime = _broken_structure(msg)
     draft.text = "\n".join(texts)[:MAX_TEXT_CHARS]
@@ -582,7 +580,18 @@ def _looks_like_reply(draft: Draft) -> bool:
     return draft.is_reply or draft.follow_up or bool(REPLY_PREFIX.match(draft.subject))
 
 
-def _part_text(part: email.message.Message, draft: Draft) -> str:
+def _filename(part: email.message.Message, disposition: object) -> str | None:
+    """``part.get_filename()``, without parsing the parameters of headers that cannot hold
+    one: a "filename" or "name" parameter's name is in its header's text, lower-cased."""
+    if disposition is not None and "filename" in str(disposition).lower():
+        return part.get_filename()
+    content_type = part.get("content-type")
+    if content_type is not None and "name" in str(content_type).lower():
+        return part.get_filename()
+    return None
+
+
+def _part_text(part: email.message.Message, draft: Draft, ctype: str) -> str:
     raw = part.get_payload(decode=True)
     if raw is None:
         payload = part.get_payload()
@@ -594,7 +603,7 @@ def _part_text(part: email.message.Message, draft: Draft) -> str:
         text = None
     else:
         text = raw.decode(codec, errors="replace")
-    if part.get_content_type() == "text/html" and (text is None or looks_misdecoded(text)):
+    if ctype == "text/html" and (text is None or looks_misdecoded(text)):
         sniffed, used = sniff_html(raw, codec)
         if text is not None and used and used != codec:
             draft.mime_problems.append(f"HTML declared as {charset!r} but written in {used}")
