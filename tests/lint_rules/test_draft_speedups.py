@@ -373,3 +373,36 @@ def test_language_sample_is_read_as_before(monkeypatch: pytest.MonkeyPatch) -> N
     texts += ["the and of to " * 3, "der die und " * 5, "a1b2" * 30, "x" * 19, "x" * 20]
     for text in texts:
         assert language.identify.__wrapped__(text) == _reference_identify(text), text
+
+
+@pytest.mark.parametrize("cap", [1, 7, 40])
+def test_html_walk_stops_where_the_reference_stops(
+    cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(htmlview, "MAX_NODES", cap)
+    for html in _html_samples()[:800]:
+        root = lxml.etree.fromstring(html, htmlview._PARSER)
+        fast, slow = htmlview.HtmlView(), htmlview.HtmlView()
+        htmlview._walk(root, fast)
+        _reference_walk(root, slow)
+        assert fast == slow, html
+
+
+# -- part file names -------------------------------------------------------------------------
+DISPOSITIONS = [None, "inline", "attachment", 'attachment; filename="a.pdf"', "x; FileName=b"]
+DISPOSITIONS += ["attachment; filename*=utf-8''%C3%A4.txt", "a; filename*0=x; filename*1=y"]
+DISPOSITIONS += ["attachment; file name=c", 'attachment; x="filename=d"', "; filename"]
+CONTENT_TYPES = [None, "text/plain", 'application/pdf; name="r.pdf"', "image/png; NAME=i.png"]
+CONTENT_TYPES += ["text/plain; charset=utf-8", "x/y; name*=''z", "name", "a/b; nam=e; names=f"]
+
+
+def test_filename_shortcut_is_get_filename() -> None:
+    for disposition in DISPOSITIONS:
+        for content_type in CONTENT_TYPES:
+            part = draft_module.email.message.Message()
+            if disposition is not None:
+                part["Content-Disposition"] = disposition
+            if content_type is not None:
+                part["Content-Type"] = content_type
+            raw = part.get("content-disposition")
+            assert draft_module._filename(part, raw) == part.get_filename()
