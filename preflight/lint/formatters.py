@@ -73,8 +73,10 @@ class JsonlFormatter(ReportFormatter):
 
 # What json.dumps(..., ensure_ascii=False) encodes a str with (C code).
 _encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_MAX_RULE_PIECES = 1024
-_rule_pieces: dict[tuple[str, str, Severity, str], tuple[str, str]] = {}
+_MAX_PIECES = 4096  # memo entries (rules, locations) before the memos start again
+# (code, name, fix) -> (severity, JSON before the points, JSON between message and location)
+_rule_pieces: dict[tuple[str, str, str], tuple[Severity, str, str]] = {}
+_location_pieces: dict[tuple[object, object, object, type], str] = {}
 
 
 class _Unusual(Exception):
@@ -82,10 +84,10 @@ class _Unusual(Exception):
 
 
 def report_json(report: LintReport) -> str:
-    """``json.dumps(report.as_dict(), ensure_ascii=False)``, the same text at a third of the
-    cost: the JSON of a rule's code, name, severity and fix is made once per rule, not once
-    per finding. Anything but the plain types ``as_dict`` gives (a subclass, a NaN) goes to
-    json.dumps. tests/lint_cli/test_formatters.py compares the two."""
+    """``json.dumps(report.as_dict(), ensure_ascii=False)``, the same text at half the cost:
+    the JSON of a rule's code, name, severity and fix, and of a location, is made once, not
+    once per finding. Anything but the plain types ``as_dict`` gives (a subclass, a NaN)
+    goes to json.dumps. tests/lint_cli/test_formatters.py compares the two."""
     try:
         if type(report) is not LintReport or type(report.source) is not str:
             raise _Unusual
@@ -99,29 +101,47 @@ def report_json(report: LintReport) -> str:
 
 
 def _finding_json(finding: Finding) -> str:
-    if type(finding) is not Finding or type(finding.severity) is not Severity:
+    if type(finding) is not Finding or type(finding.message) is not str:
         raise _Unusual
-    key = (finding.code, finding.name, finding.severity, finding.fix)
+    key = (finding.code, finding.name, finding.fix)
     pieces = _rule_pieces.get(key)
-    if pieces is None:
-        if not all(type(value) is str for value in (finding.code, finding.name, finding.fix)):
-            raise _Unusual
-        if len(_rule_pieces) >= _MAX_RULE_PIECES:
-            _rule_pieces.clear()
-        pieces = _rule_pieces[key] = (
-            f'{{"code": {_encode_str(finding.code)}, "name": {_encode_str(finding.name)}, '
-            f'"severity": {_encode_str(finding.severity.value)}, "points": ',
-            f', "fix": {_encode_str(finding.fix)}, "location": ',
-        )
+    if pieces is None or pieces[0] is not finding.severity:
+        pieces = _rule_json(finding)
     location = finding.location
-    if type(location) is not Location or type(finding.message) is not str:
+    if type(location) is not Location:
         raise _Unusual
+    # The line's type in the key: True and 1.0 equal 1 but are written otherwise.
+    where = (location.part, location.line, location.header, type(location.line))
+    location_json = _location_pieces.get(where)
+    if location_json is None:
+        location_json = (
+            f'{{"part": {_optional(location.part)}, "line": {_optional(location.line)}, '
+            f'"header": {_optional(location.header)}}}'
+        )
+        if len(_location_pieces) >= _MAX_PIECES:
+            _location_pieces.clear()
+        _location_pieces[where] = location_json
     return (
-        f"{pieces[0]}{_number(round(finding.points, 3))}, "
-        f'"message": {_encode_str(finding.message)}{pieces[1]}'
-        f'{{"part": {_optional(location.part)}, "line": {_optional(location.line)}, '
-        f'"header": {_optional(location.header)}}}}}'
+        f"{pieces[1]}{_number(round(finding.points, 3))}, "
+        f'"message": {_encode_str(finding.message)}{pieces[2]}{location_json}}}'
     )
+
+
+def _rule_json(finding: Finding) -> tuple[Severity, str, str]:
+    severity = finding.severity
+    if type(severity) is not Severity or not all(
+        type(value) is str for value in (finding.code, finding.name, finding.fix)
+    ):
+        raise _Unusual
+    if len(_rule_pieces) >= _MAX_PIECES:
+        _rule_pieces.clear()
+    pieces = _rule_pieces[(finding.code, finding.name, finding.fix)] = (
+        severity,
+        f'{{"code": {_encode_str(finding.code)}, "name": {_encode_str(finding.name)}, '
+        f'"severity": {_encode_str(severity.value)}, "points": ',
+        f', "fix": {_encode_str(finding.fix)}, "location": ',
+    )
+    return pieces
 
 
 def _number(value: object) -> str:

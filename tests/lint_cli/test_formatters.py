@@ -331,3 +331,14 @@ def test_jsonl_line_of_unusual_values_is_left_to_json(points: object) -> None:
     finding = Finding("X001", "x", Severity.INFO, points, "m", "f", Location("text"))  # type: ignore[arg-type]
     report = LintReport("a.eml", (finding,), 5.0)
     assert report_json(report) == json.dumps(report.as_dict(), ensure_ascii=False)
+
+
+def test_jsonl_location_memo_keeps_equal_values_of_other_types_apart() -> None:
+    from preflight.lint.formatters import report_json
+
+    for line in (1, True, 1.0, 1):
+        where = Location("text", line)  # type: ignore[arg-type]
+        report = LintReport(
+            "a.eml", (Finding("X001", "x", Severity.INFO, 1.0, "m", "f", where),), 5
+        )
+        assert report_json(report) == json.dumps(report.as_dict(), ensure_ascii=False)
