@@ -8,7 +8,6 @@ errors into one line on stderr and an exit code, never a traceback.
 from __future__ import annotations
 
 import sys
-from difflib import get_close_matches
 from importlib import import_module
 from typing import Any
 
@@ -73,6 +72,8 @@ class PreflightGroup(TyperGroup):
     def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMAND_FAMILIES:
+            from difflib import get_close_matches  # only for a mistyped command
+
             matches = get_close_matches(name, list(COMMAND_FAMILIES), n=3, cutoff=0.6)
             hint = f" Did you mean {' or '.join(matches)}?" if matches else ""
             ctx.fail(f"No such command {name!r}.{hint}")
@@ -87,9 +88,14 @@ class PreflightGroup(TyperGroup):
                 continue
             text = (command.help or "").strip()
             summary = " ".join(text.split("\n\n", 1)[0].split())
-            example = next((line.strip().removeprefix("Example:").strip()
-                            for line in text.splitlines()
-                            if line.strip().startswith("Example:")), "")
+            example = next(
+                (
+                    line.strip().removeprefix("Example:").strip()
+                    for line in text.splitlines()
+                    if line.strip().startswith("Example:")
+                ),
+                "",
+            )
             if not example and isinstance(command, typer.core.TyperGroup):
                 example = f"preflight {name} --help"
             rows.append((name, summary + (f"  e.g. {example}" if example else "")))

@@ -8,13 +8,14 @@ never touch rich, so linting thousands of drafts costs only the JSON encoding.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from preflight import __version__
-from preflight.lint.model import Finding, LintReport, Rule, Severity
+from preflight.lint.model import Finding, LintReport, Location, Rule, Severity
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -67,7 +68,96 @@ class JsonlFormatter(ReportFormatter):
     """One JSON object a line, per draft: ``LintReport.as_dict()``."""
 
     def write(self, report: LintReport, path: Path) -> None:
-        self.stream.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
+        self.stream.write(report_json(report) + "\n")
+
+
+# What json.dumps(..., ensure_ascii=False) encodes a str with (C code).
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_MAX_PIECES = 4096  # memo entries (rules, locations) before the memos start again
+# (code, name, fix) -> (severity, JSON before the points, JSON between message and location)
+_rule_pieces: dict[tuple[str, str, str], tuple[Severity, str, str]] = {}
+_location_pieces: dict[tuple[object, object, object, type], str] = {}
+
+
+class _Unusual(Exception):
+    """A value json.dumps encodes in some other way: let it do the whole report."""
+
+
+def report_json(report: LintReport) -> str:
+    """``json.dumps(report.as_dict(), ensure_ascii=False)``, the same text at half the cost:
+    the JSON of a rule's code, name, severity and fix, and of a location, is made once, not
+    once per finding. Anything but the plain types ``as_dict`` gives (a subclass, a NaN)
+    goes to json.dumps. tests/lint_cli/test_formatters.py compares the two."""
+    try:
+        if type(report) is not LintReport or type(report.source) is not str:
+            raise _Unusual
+        findings = [_finding_json(finding) for finding in report.findings]
+        score = report.score
+        head = f'{{"file": {_encode_str(report.source)}, "score": {_number(score)}, '
+        passed = "true" if score < report.threshold else "false"
+    except _Unusual:
+        return json.dumps(report.as_dict(), ensure_ascii=False)
+    return f'{head}"passed": {passed}, "findings": [{", ".join(findings)}]}}'
+
+
+def _finding_json(finding: Finding) -> str:
+    if type(finding) is not Finding or type(finding.message) is not str:
+        raise _Unusual
+    key = (finding.code, finding.name, finding.fix)
+    pieces = _rule_pieces.get(key)
+    if pieces is None or pieces[0] is not finding.severity:
+        pieces = _rule_json(finding)
+    location = finding.location
+    if type(location) is not Location:
+        raise _Unusual
+    # The line's type in the key: True and 1.0 equal 1 but are written otherwise.
+    where = (location.part, location.line, location.header, type(location.line))
+    location_json = _location_pieces.get(where)
+    if location_json is None:
+        location_json = (
+            f'{{"part": {_optional(location.part)}, "line": {_optional(location.line)}, '
+            f'"header": {_optional(location.header)}}}'
+        )
+        if len(_location_pieces) >= _MAX_PIECES:
+            _location_pieces.clear()
+        _location_pieces[where] = location_json
+    return (
+        f"{pieces[1]}{_number(round(finding.points, 3))}, "
+        f'"message": {_encode_str(finding.message)}{pieces[2]}{location_json}}}'
+    )
+
+
+def _rule_json(finding: Finding) -> tuple[Severity, str, str]:
+    severity = finding.severity
+    if type(severity) is not Severity or not all(
+        type(value) is str for value in (finding.code, finding.name, finding.fix)
+    ):
+        raise _Unusual
+    if len(_rule_pieces) >= _MAX_PIECES:
+        _rule_pieces.clear()
+    pieces = _rule_pieces[(finding.code, finding.name, finding.fix)] = (
+        severity,
+        f'{{"code": {_encode_str(finding.code)}, "name": {_encode_str(finding.name)}, '
+        f'"severity": {_encode_str(severity.value)}, "points": ',
+        f', "fix": {_encode_str(finding.fix)}, "location": ',
+    )
+    return pieces
+
+
+def _number(value: object) -> str:
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    raise _Unusual
+
+
+def _optional(value: object) -> str:
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _encode_str(value)
+    return _number(value)
 
 
 class JsonFormatter(ReportFormatter):

@@ -25,20 +25,13 @@ from preflight.errors import (
     UsageError,
 )
 from preflight.lint.config import DEFAULT_SENDER
-from preflight.message import build_message
-from preflight.recipients import read_recipients
-from preflight.templates import (
-    RenderedMessage,
-    Template,
-    load_template,
-    sample_row,
-    sample_value,
-    unknown_samples,
-)
 
+# Templates (jinja2), message building and recipient lists are imported where a template is
+# rendered: a folder of .eml drafts never needs them (0.05 s of start-up).
 if TYPE_CHECKING:
     from preflight.lint.config import LintConfig
     from preflight.lint.model import LintReport
+    from preflight.templates import RenderedMessage, Template
 
 TEMPLATE_SUFFIXES = (".j2",)
 DRAFT_SUFFIXES = (".eml",)
@@ -133,10 +126,16 @@ def load_data_rows(path: Path) -> list[DataRow]:
 
 def _to_addr(values: Mapping[str, str]) -> str:
     """The row's own address, or the sample one when the data has no email column."""
-    return values.get("email", sample_value("email"))
+    if "email" in values:
+        return values["email"]
+    from preflight.templates import sample_value
+
+    return sample_value("email")
 
 
 def _recipient_rows(path: Path, on_error: ErrorHandler) -> Iterator[DataRow]:
+    from preflight.recipients import read_recipients
+
     with read_recipients(path, on_error="collect") as reader:
         for row in reader:
             yield DataRow(
@@ -183,6 +182,8 @@ class TemplateData:
         if self.data is not None:
             return load_data_rows(self.data)
         if self.recipients is not None:
+            from preflight.recipients import read_recipients
+
             read_recipients(self.recipients).close()  # fails now on a missing email column
         return None
 
@@ -195,6 +196,8 @@ class TemplateData:
         elif self.recipients is not None:
             rows = _recipient_rows(self.recipients, on_error)
         else:
+            from preflight.templates import sample_row
+
             values = sample_row(template.variables)
             return [DataRow("", values, _to_addr(values))]
         return sample_rows(rows, self.sample) if self.sample else rows
@@ -239,6 +242,9 @@ def _template_drafts(
     preloaded: list[DataRow] | None,
     on_error: ErrorHandler,
 ) -> Iterator[LintInput]:
+    from preflight.message import build_message
+    from preflight.templates import load_template, unknown_samples
+
     try:
         template = load_template(path)
     except TemplateError as error:

@@ -28,8 +28,13 @@ _SAMPLE = 600
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_ANY_SCRIPT = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u3400-\u4dbf\u4e00-\u9fff]")
+_LETTERS = re.compile(r"[^\W\d_]+")  # runs of letters: a shorter list than letter by letter
 _ASCII_WORD = re.compile(r"[a-z]+")
+# For ASCII samples, where [^\W\d_] is [A-Za-z]: bytes.translate counts and splits in C
+# what the two regexes above find (a list of every letter, then of every word).
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_LOWER_OR_SPACE = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 # Above this share of English-only function words (data/english_function_words.txt) a text
 # is English without asking the model, which stays unloaded on English-only runs; py3langid
 # agrees on 2,081 of the 2,082 corpus parts so decided (bench/lint_corpus.py prints it).
@@ -49,7 +54,7 @@ def scripts_present(text: str) -> frozenset[str]:
     Their phrases cannot match text without their script, so adding them costs nothing and
     catches the mixed mail exporters write.
     """
-    if text.isascii():
+    if text.isascii() or not _ANY_SCRIPT.search(text):  # one scan for the usual no
         return frozenset()
     return frozenset(
         code
@@ -62,16 +67,21 @@ def scripts_present(text: str) -> frozenset[str]:
 def identify(text: str) -> str:
     """The language code of ``text`` (one of :data:`LANGUAGES`); the default when unsure."""
     sample = text[:_SAMPLE]
-    letters = len(_LETTER.findall(sample))
-    if letters < MIN_LETTERS:
-        return DEFAULT
-    if not sample.isascii():
+    if sample.isascii():
+        raw = sample.encode("ascii")
+        if len(raw) - len(raw.translate(None, _ASCII_LETTERS)) < MIN_LETTERS:
+            return DEFAULT
+        tokens = raw.lower().translate(_LOWER_OR_SPACE).decode("ascii").split()
+    else:
+        letters = sum(map(len, _LETTERS.findall(sample)))
+        if letters < MIN_LETTERS:
+            return DEFAULT
         for regex, code in ((_HAN, "zh"), (_CYRILLIC, "ru"), (_ARABIC, "ar")):
             if len(regex.findall(sample)) * 3 >= letters:  # a third of the letters decides
                 return code
-    tokens = _ASCII_WORD.findall(sample.lower())
+        tokens = _ASCII_WORD.findall(sample.lower())
     english = word_set("english_function_words.txt")
-    if tokens and sum(t in english for t in tokens) >= ENGLISH_SHARE * len(tokens):
+    if tokens and sum(map(english.__contains__, tokens)) >= ENGLISH_SHARE * len(tokens):
         return "en"
     return identify_with_model(sample)
 

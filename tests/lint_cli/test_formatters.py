@@ -288,3 +288,57 @@ def test_text_summary_counts_inputs_that_could_not_be_linted() -> None:
         "1 draft linted: 1 passed, 0 failed (threshold 4.0); 2 inputs could not be linted "
         "(see the errors)"
     )
+
+
+def _odd_reports() -> list[LintReport]:
+    location_kinds = [
+        Location("text", 3),
+        Location("header", None, "Subject"),
+        Location("html"),
+        Location('pa"rt\n', 0, "\\x\u2028"),
+    ]
+    messages = ["plain", 'quote " and \\ and \n\t\x00\x1f', "Unicode: ä 中文 🙂 \u2028", ""]
+    points = [0.1, 1.0, 0.30000000000000004, 1e-9, 123456789.123456, 2, -0.0]
+    reports = [LintReport("empty.eml", (), 5.0), LintReport('ünï "q".eml', (), 0)]
+    for i in range(60):
+        findings = tuple(
+            Finding(
+                code=f"R{(i + j) % 7:03d}",
+                name="rule-name",
+                severity=list(Severity)[(i + j) % 3],
+                points=points[(i * 3 + j) % len(points)],
+                message=messages[(i + j) % len(messages)],
+                fix=messages[(i + 2 * j) % len(messages)] + " fix",
+                location=location_kinds[(i + j) % len(location_kinds)],
+            )
+            for j in range(i % 5)
+        )
+        reports.append(LintReport(f"draft-{i}.eml", findings, 5.0 if i % 2 else 0.5))
+    return reports
+
+
+def test_jsonl_line_is_json_dumps_of_the_report() -> None:
+    from preflight.lint.formatters import report_json
+
+    for report in _odd_reports():
+        assert report_json(report) == json.dumps(report.as_dict(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("points", [float("nan"), float("inf"), True])
+def test_jsonl_line_of_unusual_values_is_left_to_json(points: object) -> None:
+    from preflight.lint.formatters import report_json
+
+    finding = Finding("X001", "x", Severity.INFO, points, "m", "f", Location("text"))  # type: ignore[arg-type]
+    report = LintReport("a.eml", (finding,), 5.0)
+    assert report_json(report) == json.dumps(report.as_dict(), ensure_ascii=False)
+
+
+def test_jsonl_location_memo_keeps_equal_values_of_other_types_apart() -> None:
+    from preflight.lint.formatters import report_json
+
+    for line in (1, True, 1.0, 1):
+        where = Location("text", line)  # type: ignore[arg-type]
+        report = LintReport(
+            "a.eml", (Finding("X001", "x", Severity.INFO, 1.0, "m", "f", where),), 5
+        )
+        assert report_json(report) == json.dumps(report.as_dict(), ensure_ascii=False)
