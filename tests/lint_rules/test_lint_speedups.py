@@ -120,6 +120,7 @@ def test_cached_model_classifies_as_py3langid(
 
     monkeypatch.setattr(LanguageIdentifier, "from_model_file", classmethod(refuse))
     second = model_cache.load_identifier(_LATIN)
+    assert isinstance(second.tk_nextmove, memoryview)  # the table is mapped, not read
     assert sorted(second.nb_classes) == sorted(_LATIN)
     for text in TEXTS:
         assert first.classify(text) == reference.classify(text)
@@ -139,6 +140,29 @@ def test_damaged_cache_falls_back(
     assert identifier.classify(TEXTS[1]) == reference.classify(TEXTS[1])
     assert target.stat().st_size > 1_000_000  # rewritten whole
     assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("damage", ["missing", "short", "empty"])
+def test_damaged_transition_table_falls_back(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference: LanguageIdentifier
+) -> None:
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path))
+    from py3langid.langid import MODEL_DIR
+
+    model_cache.load_identifier(_LATIN)  # writes both files
+    arrays = model_cache._cache_file(MODEL_DIR / MODEL_FILE, _LATIN)
+    assert arrays is not None
+    table = model_cache._transitions_file(arrays)
+    size = table.stat().st_size
+    if damage == "missing":
+        table.unlink()
+    else:
+        table.write_bytes(table.read_bytes()[: size // 2] if damage == "short" else b"")
+    identifier = model_cache.load_identifier(_LATIN)  # py3langid's loader again, no error
+    assert not isinstance(identifier.tk_nextmove, memoryview)
+    assert identifier.classify(TEXTS[1]) == reference.classify(TEXTS[1])
+    assert table.stat().st_size == size  # rewritten whole
+    assert isinstance(model_cache.load_identifier(_LATIN).tk_nextmove, memoryview)
 
 
 def test_cache_off_or_unwritable_costs_only_time(
