@@ -124,6 +124,20 @@ class ReportMixin:
         ).fetchone()
         return row[0] if row else None
 
+    def campaign_answers(self, campaign_name: str) -> tuple[int, int] | None:
+        """(people who replied, people who opted out) to the campaign's mail, from the inbox
+        imports; None when no import has recorded anything in this ledger yet."""
+        if self.db.execute("SELECT 1 FROM contact_events LIMIT 1").fetchone() is None:
+            return None
+        counts = dict(
+            self.db.execute(
+                "SELECT kind, COUNT(DISTINCT identity) FROM contact_events"
+                " WHERE campaign = ? AND kind IN ('reply', 'optout') GROUP BY kind",
+                (campaign_name,),
+            ).fetchall()
+        )
+        return int(counts.get("reply", 0)), int(counts.get("optout", 0))
+
     def pause_rows(self) -> list[PauseRow]:
         return [
             PauseRow(row[0], row[1], row[2], row[3])

@@ -2,8 +2,9 @@
 
 :func:`gather` reads the ledger's aggregates (all SQL lives in :mod:`preflight.ledger.report`)
 and the campaign's plan, and returns plain dataclasses: both outputs serialize the very same
-object, so they cannot disagree. Numbers the ledger does not record yet (replies, opt-outs:
-the inbox import fills those) are ``None``, which the report shows as "none recorded".
+object, so they cannot disagree. Replies and opt-outs come from `preflight inbox import`
+(people, each counted once however often they wrote); before any import has recorded
+anything in the ledger they are ``None``, which the report shows as "none recorded".
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class StepOutcome:
     skipped: int
     queued: int
     unknown: int
-    replied: int | None = None  # None: the ledger records no replies yet
+    replied: int | None = None  # people; None: no inbox import has recorded anything yet
     opted_out: int | None = None
 
 
@@ -192,7 +193,7 @@ def gather(config: CampaignConfig, ledger: Ledger, *, now: datetime | None = Non
         suppressed=ledger.campaign_suppressed(campaign) if campaign is not None else 0,
         next_retry=_iso(ledger.next_retry_at(campaign)) if campaign is not None else None,
         sends=_sends(config, ledger, campaign, planned),
-        steps=[_step("first message", outcome_rows)],
+        steps=[_step("first message", outcome_rows, ledger.campaign_answers(config.name))],
         bounce_rates=_bounce_rates(config, ledger, campaign),
         health=_health(boxes, ledger, campaign, config.name),
         reasons=_reasons(outcome_rows),
@@ -280,7 +281,11 @@ def _plan_name(box: MailboxConfig | None) -> str:
 # -- outcomes -------------------------------------------------------------------------------
 
 
-def _step(name: str, outcomes: list[tuple[str, str | None, bool | None, int]]) -> StepOutcome:
+def _step(
+    name: str,
+    outcomes: list[tuple[str, str | None, bool | None, int]],
+    answers: tuple[int, int] | None,
+) -> StepOutcome:
     by_state: dict[str, int] = {}
     bounced: dict[str, int] = {}
     for state, reason, _hard, n in outcomes:
@@ -298,6 +303,8 @@ def _step(name: str, outcomes: list[tuple[str, str | None, bool | None, int]]) -
         # A claimed message is held by a run that has not reached DATA yet: still to send.
         queued=by_state.get("queued", 0) + by_state.get("claimed", 0),
         unknown=by_state.get("unknown", 0) + by_state.get("sending", 0),
+        replied=answers[0] if answers is not None else None,
+        opted_out=answers[1] if answers is not None else None,
     )
 
 

@@ -4,8 +4,13 @@ agree, a campaign only planned shows its plan, and the page loads nothing from a
 from __future__ import annotations
 
 import json
+import mailbox
 import shutil
+import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import lxml.html
@@ -14,6 +19,7 @@ from typer.testing import CliRunner
 
 from preflight.campaign_config import load_campaign
 from preflight.cli import app
+from preflight.inbox.importer import import_inbox
 from preflight.ledger import Ledger
 from preflight.report.data import CampaignData, gather, split_pause_reason
 from preflight.report.page import render_page
@@ -234,3 +240,47 @@ def test_the_report_goes_beside_the_campaign_by_default(
     written = folder / "autumn-report.html"
     assert result.output.strip() == f"wrote {written}"
     assert "<title>spring — preflight campaign report</title>" in written.read_text("utf-8")
+
+
+def _answer(to: str, frm: str, in_reply_to: str, body: str, when: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"] = frm, to
+    message["Subject"] = "Re: our offer"
+    message["Date"] = when
+    message["Message-ID"] = make_msgid(domain="buyer.example")
+    message["In-Reply-To"] = message["References"] = in_reply_to
+    message.set_content(body)
+    return message
+
+
+def test_replies_and_opt_outs_come_from_the_inbox_import(
+    sent_campaign: SentCampaign, tmp_path: Path
+) -> None:
+    # A copy of the shared ledger: the other tests read it without any answer.
+    copy = tmp_path / "ledger.db"
+    with sqlite3.connect(sent_campaign.ledger) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    sent = replace(sent_campaign, ledger=copy)
+    with Ledger(copy) as ledger:
+        rows = ledger.db.execute(
+            "SELECT recipient, message_id, mailbox FROM messages WHERE state = 'sent'"
+            " ORDER BY id LIMIT 2"
+        ).fetchall()
+    assert len(rows) == 2
+    (keen, keen_id, ours), (leaving, leaving_id, _) = rows
+    inbox = mailbox.Maildir(tmp_path / "inbox", create=True)
+    when = format_datetime(sent.now)
+    inbox.add(_answer(ours, keen, keen_id, "Thanks, we are interested: a price list?", when))
+    inbox.add(_answer(ours, keen, keen_id, "And the delivery times, please.", when))
+    inbox.add(_answer(ours, leaving, leaving_id, "STOP", when))
+    inbox.close()
+    with Ledger(copy) as ledger:
+        import_inbox(ledger, str(tmp_path / "inbox"), now=sent.now)
+    step = _gather(sent).steps[0]
+    assert (step.replied, step.opted_out) == (1, 1)  # people, not messages
+    page = lxml.html.fromstring(render_page(_gather(sent)))
+    cells = {
+        cell.get("data-key"): cell.text_content().strip()
+        for cell in page.xpath('//table[@id="outcome-table"]//td[@data-key]')
+    }
+    assert (cells["replied"], cells["opted_out"]) == ("1", "1")
