@@ -123,13 +123,14 @@ def main() -> None:
             results[name]["status"] = status
             print(f"  preflight status: {status:.2f} s")
             if has_command("contacts"):
-                export = folder / f"contacts-{name}.csv"
-                seconds, _ = best_of(
-                    [*cli, "contacts", "export", "--ledger", str(location), "--out", str(export)],
+                seconds, out = best_of(
+                    [*cli, "contacts", "export", "--ledger", str(location), "--format", "csv"],
                     folder,
                 )
+                people = out.count("\n") - 1  # the header line
+                assert people >= args.messages // 2, people  # every recipient is a person
                 results[name]["contacts export"] = seconds
-                print(f"  preflight contacts export: {seconds:.2f} s")
+                print(f"  preflight contacts export: {seconds:.2f} s ({people:,} people)")
         for command in results["SQLite"]:
             ratio = results["PostgreSQL"][command] / results["SQLite"][command]
             print(f"ratio PostgreSQL/SQLite, {command}: {ratio:.2f}")

@@ -13,10 +13,8 @@ from typing import Annotated
 
 import typer
 
-LedgerOption = Annotated[
-    Path | None,
-    typer.Option("--ledger", help="The ledger file (default: per-user, or $PREFLIGHT_LEDGER)."),
-]
+from preflight.commands.bounces import checked_ledger
+from preflight.commands.send import LedgerOption
 
 contacts_app = typer.Typer(
     help="People across all campaigns: one record per mailbox, with its history.",
@@ -73,7 +71,7 @@ def contacts_show(
     from preflight.errors import UsageError
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         record, history = show(opened, address, _stamp())
     if not history and record.suppressed is None and not record.addresses:
         raise UsageError(f"the ledger knows nobody at {address!r}", field="ADDRESS")
@@ -121,9 +119,9 @@ def contacts_export(
     from preflight.recipients import safe_csv_row
 
     writer = csv.writer(sys.stdout) if output_format is ExportFormat.csv else None
-    if writer is not None:
-        writer.writerow(_EXPORT_COLUMNS)
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:  # a wrong --ledger fails before any line
+        if writer is not None:
+            writer.writerow(_EXPORT_COLUMNS)
         for record in export(opened, _stamp()):
             data = record.as_dict()
             if writer is None:
@@ -146,7 +144,7 @@ def suppress_add(
     from preflight import suppression_list
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         change = suppression_list.add(opened, addresses, reason=reason, now=_now())
     typer.echo(f"suppressed {len(change.changed)}, already suppressed {len(change.unchanged)}")
 
@@ -163,7 +161,7 @@ def suppress_remove(
     from preflight import suppression_list
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         change = suppression_list.remove(opened, addresses, now=_now())
     typer.echo(f"removed {len(change.changed)}, not on the list {len(change.unchanged)}")
 
@@ -177,7 +175,7 @@ def suppress_list(ledger: LedgerOption = None) -> None:
     from preflight import suppression_list
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         items = suppression_list.entries(opened)
     for entry in items:
         typer.echo(f"{entry.address}\t{entry.reason}\t{entry.source}\t{entry.created_at[:10]}")
@@ -196,7 +194,7 @@ def suppress_import(
     from preflight import suppression_list
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         change = suppression_list.import_csv(opened, file, now=_now())
     typer.echo(f"suppressed {len(change.changed)}, already suppressed {len(change.unchanged)}")
 
@@ -210,7 +208,7 @@ def suppress_export(ledger: LedgerOption = None) -> None:
     from preflight import suppression_list
     from preflight.ledger import Ledger
 
-    with Ledger(ledger) as opened:
+    with Ledger(checked_ledger(ledger)) as opened:
         suppression_list.export_csv(opened, sys.stdout)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from send.helpers import mailbox_toml, run_campaign
 from typer.testing import CliRunner
 
@@ -70,3 +71,21 @@ async def test_a_suppressed_person_is_skipped_under_any_spelling(
     assert validation.skipped_address == 1
     shown = _run("contacts", "show", "johndoe@gmail.com", "--ledger", ledger)
     assert "suppressed" in shown and "manual" in shown
+
+
+def test_people_commands_open_the_ledger_they_are_given(
+    ledger_at: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A PostgreSQL URL read as a file path once made a folder "postgresql:" and a new,
+    # empty SQLite ledger in it: the export then listed nobody.
+    monkeypatch.chdir(tmp_path)
+    _run("suppress", "add", "anna@buyer1.example", "--reason", "asked", "--ledger", ledger_at)
+    with Ledger(ledger_at) as opened:
+        assert "anna@buyer1.example" in opened.suppressed_among(["anna@buyer1.example"])
+    exported = _run("contacts", "export", "--ledger", ledger_at)
+    assert exported.splitlines()[1].startswith("anna@buyer1.example,")
+    assert "anna@buyer1.example" in _run("suppress", "list", "--ledger", ledger_at)
+    assert not (tmp_path / "postgresql:").exists()
+    wrong = runner.invoke(app, ["contacts", "export", "--ledger", "mysql://db.example/x"])
+    assert wrong.exit_code == 2, wrong.output
+    assert len(wrong.output.strip().splitlines()) == 1 and "mysql://" in wrong.output
