@@ -10,7 +10,7 @@ home (replies, auto-replies, opt-outs, manual suppressions). Plain SQL, no SQLit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,6 +76,13 @@ _EVENT_COLUMNS = (
     "fingerprint, identity, address, kind, at, imported_at, campaign, message_row,"
     " until_date, detail, source"
 )
+
+
+def _marks(values: Sequence[object]) -> str:
+    """The placeholders of an ``IN (...)`` list of ``values``."""
+    return ", ".join("?" * len(values))
+
+
 # Message states that mean the person was written to (or may have been).
 CONTACTED_STATES = ("sent", "sending", "unknown", "bounced")
 
@@ -98,13 +105,7 @@ class ContactsMixin:
         return str(row[0]) if row else None
 
     def addresses_of(self, identity: str) -> list[str]:
-        return [
-            str(row[0])
-            for row in self.db.execute(
-                "SELECT address FROM contact_addresses WHERE identity = ? ORDER BY address",
-                (identity,),
-            )
-        ]
+        return self.addresses_by_identity([identity])[identity]
 
     def unmapped_recipients(self) -> list[str]:
         """Recipients of messages (and suppressed addresses) with no identity yet: rows
@@ -169,34 +170,72 @@ class ContactsMixin:
 
     def history(self, identity: str) -> list[HistoryItem]:
         """Everything the ledger knows happened to one person, oldest first."""
-        items: list[HistoryItem] = []
+        return self.histories([identity])[identity]
+
+    def histories(self, identities: Sequence[str]) -> dict[str, list[HistoryItem]]:
+        """:meth:`history` of each of ``identities``, in three queries for all of them."""
+        items: dict[str, list[HistoryItem]] = {identity: [] for identity in identities}
+        marks = _marks(identities)
         for row in self.db.execute(
-            f"SELECT m.sent_at, m.state, m.recipient, {_OWN_NAME}, m.reason, m.reply_status,"
-            f" COALESCE(s.step, 0) FROM messages m {_WITH_PARENT}"
+            f"SELECT a.identity, m.sent_at, m.state, m.recipient, {_OWN_NAME}, m.reason,"
+            f" m.reply_status, COALESCE(s.step, 0) FROM messages m {_WITH_PARENT}"
             " JOIN contact_addresses a ON a.address = m.recipient"
-            " WHERE a.identity = ? AND m.attempts > 0",
-            (identity,),
+            f" WHERE a.identity IN ({marks}) AND m.attempts > 0 ORDER BY m.id",
+            tuple(identities),
         ):
-            detail = " ".join(str(v) for v in (row[4], row[5]) if v) or None
-            items.append(HistoryItem(row[0], row[1], row[2], row[3], detail, int(row[6])))
+            detail = " ".join(str(v) for v in (row[5], row[6]) if v) or None
+            items[row[0]].append(HistoryItem(row[1], row[2], row[3], row[4], detail, int(row[7])))
         for row in self.db.execute(
-            f"SELECT COALESCE(b.received_at, b.imported_at), b.recipient, {_OWN_NAME}, b.reason,"
-            " b.status FROM bounces b JOIN contact_addresses a ON a.address = b.recipient"
+            f"SELECT a.identity, COALESCE(b.received_at, b.imported_at), b.recipient, {_OWN_NAME},"
+            " b.reason, b.status FROM bounces b JOIN contact_addresses a ON a.address = b.recipient"
             " LEFT JOIN messages m ON m.id = b.message_row"
             " LEFT JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN campaign_steps s"
             " ON s.campaign_id = c.id LEFT JOIN campaigns p ON p.id = s.parent_id"
-            " WHERE a.identity = ?",
-            (identity,),
+            f" WHERE a.identity IN ({marks}) ORDER BY b.id",
+            tuple(identities),
         ):
-            detail = " ".join(str(v) for v in (row[3], row[4]) if v) or None
-            items.append(HistoryItem(row[0], "bounce", row[1], row[2], detail))
-        for event in self.contact_events(identity):
+            detail = " ".join(str(v) for v in (row[4], row[5]) if v) or None
+            items[row[0]].append(HistoryItem(row[1], "bounce", row[2], row[3], detail))
+        for values in self.db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM contact_events WHERE identity IN ({marks})"
+            " ORDER BY at, id",
+            tuple(identities),
+        ):
+            event = ContactEvent(*values)
             detail = event.detail
             if event.until_date:
                 detail = f"back {event.until_date}" + (f"; {detail}" if detail else "")
-            items.append(HistoryItem(event.at, event.kind, event.address, event.campaign, detail))
-        items.sort(key=lambda item: item.at or "")
+            items[event.identity].append(
+                HistoryItem(event.at, event.kind, event.address, event.campaign, detail)
+            )
+        for history in items.values():
+            history.sort(key=lambda item: item.at or "")
         return items
+
+    def addresses_by_identity(self, identities: Sequence[str]) -> dict[str, list[str]]:
+        """:meth:`addresses_of` each of ``identities``, in one query."""
+        found: dict[str, list[str]] = {identity: [] for identity in identities}
+        for identity, address in self.db.execute(
+            "SELECT identity, address FROM contact_addresses"
+            f" WHERE identity IN ({_marks(identities)}) ORDER BY address",
+            tuple(identities),
+        ):
+            found[identity].append(str(address))
+        return found
+
+    def suppressions_by_identity(
+        self, identities: Sequence[str]
+    ) -> dict[str, tuple[str, str, str, str]]:
+        """:meth:`suppression_of_identity` of each of ``identities`` that has one."""
+        found: dict[str, tuple[str, str, str, str]] = {}
+        for identity, *row in self.db.execute(
+            "SELECT a.identity, s.address, s.reason, s.source, s.created_at FROM suppression s"
+            " JOIN contact_addresses a ON a.address = s.address"
+            f" WHERE a.identity IN ({_marks(identities)}) ORDER BY s.created_at",
+            tuple(identities),
+        ):
+            found.setdefault(identity, (row[0], row[1], row[2], row[3]))
+        return found
 
     def identities(self) -> Iterator[str]:
         for row in self.db.execute(
@@ -207,13 +246,7 @@ class ContactsMixin:
     def suppression_of_identity(self, identity: str) -> tuple[str, str, str, str] | None:
         """(address, reason, source, created_at) of a suppression of any of the person's
         addresses."""
-        row = self.db.execute(
-            "SELECT s.address, s.reason, s.source, s.created_at FROM suppression s"
-            " JOIN contact_addresses a ON a.address = s.address WHERE a.identity = ?"
-            " ORDER BY s.created_at LIMIT 1",
-            (identity,),
-        ).fetchone()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        return self.suppressions_by_identity([identity]).get(identity)
 
     # -- what an arriving mail answers -------------------------------------------------------
 
