@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from send.helpers import START, mailbox_toml, run_campaign, write_recipients
 from typer.testing import CliRunner
 
+from preflight import contacts
 from preflight.cli import app
 from preflight.contacts import identity_of
 from preflight.ledger import Ledger
@@ -173,3 +175,31 @@ def test_status_formats_belong_to_their_mode(tmp_path: Path) -> None:
     ):
         result = runner.invoke(app, ["status", str(campaign), *args])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+async def test_export_in_chunks_gives_each_persons_own_record(
+    campaign_dir: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = tmp_path / "l.db"
+    rows = [*ROWS, ["carl@buyer3.example", "Carl", "Three"], ["dora@buyer4.example", "Dora", "4"]]
+    async with Sink() as sink:
+        await run_campaign(campaign_dir(rows, [mailbox_toml(BOX, sink.port)]), ledger)
+    with Ledger(ledger) as opened:
+        applier = OutcomeApplier(opened, START)
+        applier.apply(
+            Event("reply", "carl@buyer3.example", START + timedelta(hours=2), "f1", "test")
+        )
+        applier.apply(
+            Event("optout", "dora@buyer4.example", START + timedelta(hours=3), "f2", "test")
+        )
+        opened.suppress("anna@buyer1.example", "asked", "manual")
+        monkeypatch.setattr(contacts, "EXPORT_CHUNK", 2)  # chunks of 2, 2 and 1 people
+        chunked = list(contacts.export(opened, "2026-01-09T00:00:00+00:00"))
+        one_by_one = [
+            contacts.contact_record(opened, identity, opened.history(identity))
+            for identity in opened.identities()
+        ]
+    assert len(chunked) == 5
+    assert chunked == one_by_one
+    assert {r.address: r.status for r in chunked}["carl@buyer3.example"] == "replied"
+    assert {r.address: r.status for r in chunked}["dora@buyer4.example"] == "opted-out"
