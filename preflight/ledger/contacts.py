@@ -113,10 +113,12 @@ class ContactsMixin:
         return [
             str(row[0])
             for row in self.db.execute(
-                "SELECT DISTINCT recipient FROM messages WHERE recipient NOT IN"
-                " (SELECT address FROM contact_addresses)"
-                " UNION SELECT address FROM suppression WHERE address NOT IN"
-                " (SELECT address FROM contact_addresses)"
+                # NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a subquery larger than
+                # its work_mem once per row (200,000 messages: minutes), an anti-join once.
+                "SELECT DISTINCT m.recipient FROM messages m WHERE NOT EXISTS"
+                " (SELECT 1 FROM contact_addresses a WHERE a.address = m.recipient)"
+                " UNION SELECT s.address FROM suppression s WHERE NOT EXISTS"
+                " (SELECT 1 FROM contact_addresses a WHERE a.address = s.address)"
             )
         ]
 
